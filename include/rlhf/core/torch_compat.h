@@ -1,0 +1,43 @@
+// The one place that knows about differences between LibTorch versions (Debian's 1.13 on CPU,
+// 2.x with CUDA on GPU machines). Everything else calls these wrappers.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <optional>
+
+#define RLHF_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace rlhf::compat {
+
+// Scaled dot-product attention. q: [B, H, Tq, D], k/v: [B, H, Tk, D], allowed: bool [B, 1, Tq, Tk]
+// (true = the query may attend to the key). Every row must allow at least one key (the caller
+// guarantees it), so no row is all -inf. Returns [B, H, Tq, D].
+// On 2.x this is at::scaled_dot_product_attention, which picks the fused kernels on CUDA where the
+// mask allows; on 1.13 it is the plain math path.
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& allowed) {
+#if RLHF_TORCH_AT_LEAST(2, 0)
+  return at::scaled_dot_product_attention(q, k, v, allowed);
+#else
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // [B, H, Tq, Tk]
+  scores.masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  // Softmax in fp32 even for half-precision inputs: the row max subtraction needs the range.
+  at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  return at::matmul(weights, v);
+#endif
+}
+
+// Whether CUDA can be used by this build and machine.
+bool cuda_available();
+
+// Intra-op threads.
+void set_num_threads(int n);
+int get_num_threads();
+
+// Seeds every default generator (CPU and, when present, CUDA).
+void manual_seed(std::uint64_t seed);
+
+}  // namespace rlhf::compat

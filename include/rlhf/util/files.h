@@ -1,0 +1,40 @@
+// File helpers: whole-file reads with clear errors, and atomic writes (temporary file, then rename),
+// so that a crash or a full disk never leaves a half-written file where a good one stood.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rlhf {
+
+// Reads a whole file; throws Error naming the path if it is missing or unreadable.
+std::string read_text_file(const std::filesystem::path& path);
+std::vector<std::uint8_t> read_binary_file(const std::filesystem::path& path);
+
+// Writes `contents` to `path.tmp.<pid>`, flushes and fsyncs it, then renames it over `path`.
+void write_file_atomic(const std::filesystem::path& path, const std::string& contents);
+
+// Builds a directory atomically: everything is written into a sibling staging directory, and
+// `commit()` swaps it into place. A previous directory at `target` survives until the swap and is
+// removed only after the new one is in place. If `commit()` is never called (an exception, a crash),
+// the staging directory is removed (or left as `.NAME.staging.*`, never at `target`).
+class StagedDirectory {
+ public:
+  explicit StagedDirectory(std::filesystem::path target);
+  ~StagedDirectory();
+  StagedDirectory(const StagedDirectory&) = delete;
+  StagedDirectory& operator=(const StagedDirectory&) = delete;
+
+  const std::filesystem::path& path() const { return staging_; }  // write files here
+  const std::filesystem::path& target() const { return target_; }
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+  bool committed_ = false;
+};
+
+}  // namespace rlhf

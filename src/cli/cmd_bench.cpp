@@ -1,0 +1,72 @@
+// rlhf bench: forward and sampling throughput, JSON out.
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+#include "rlhf/model/checkpoint.h"
+#include "rlhf/sampling/benchmark.h"
+#include "rlhf/util/error.h"
+#include "text_inputs.h"
+
+namespace rlhf::cli {
+namespace {
+
+struct BenchConfig {
+  core::RuntimeConfig runtime;
+  std::string model;          // a model directory, or empty to use `size` with random weights
+  std::string size = "124M";  // 124M, 355M, 774M, 1.5B
+  sampling::BenchOptions bench;
+
+  template <class V>
+  void visit(V& v) {
+    v.section("runtime", runtime, "Device, threads, seed, logging, precision");
+    v.field("model", model, "Model directory; empty = a GPT-2 of `size` with random weights");
+    v.field("size", size, "GPT-2 size when no model directory is given", config::OneOf{{"124M", "gpt2", "355M", "gpt2-medium", "774M", "gpt2-large", "1.5B", "1558M", "gpt2-xl"}});
+    v.field("batch_size", bench.batch_size, "Sequences per batch", config::Range::at_least(1));
+    v.field("prompt_length", bench.prompt_length, "Prompt tokens", config::Range::at_least(1));
+    v.field("new_tokens", bench.new_tokens, "Sampled tokens", config::Range::at_least(1));
+    v.field("iterations", bench.iterations, "Timed repetitions (median reported)", config::Range::at_least(1));
+    v.field("warmup", bench.warmup, "Untimed repetitions first", config::Range::at_least(0));
+    v.field("temperature", bench.temperature, "Sampling temperature", config::Range::greater_than(0.0));
+  }
+};
+
+struct BenchArgs {
+  ConfigLayers layers;
+  std::string output;
+};
+
+void run_bench(BenchArgs& args) {
+  auto config = resolve_config<BenchConfig>(args.layers);
+  const core::Runtime runtime = core::init_runtime(config.runtime);
+  log_config(config);
+  model::Gpt2 model = config.model.empty() ? model::Gpt2(model::named_gpt2_config(config.size))
+                                           : model::load_gpt2(config.model);
+  place_for_inference(*model, runtime);
+  nlohmann::json result = sampling::run_benchmark(*model, config.bench);
+  result["model"] = config.model.empty() ? "random " + config.size : config.model;
+  result["parameters"] = model::gpt2_parameter_count(model->config());
+  result["device"] = runtime.device.str();
+  result["threads"] = runtime.threads;
+  result["precision"] = config.runtime.precision;
+  write_output(args.output, result.dump(2) + "\n");
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Forward and sampling throughput of a GPT-2 (JSON out)");
+  add_config_options(*cmd, args->layers);
+  add_runtime_flags(*cmd, args->layers);
+  add_key_flag(*cmd, "--model", "model", args->layers, "Model directory (default: random weights of --size)");
+  add_key_flag(*cmd, "--size", "size", args->layers, "GPT-2 size for random weights: 124M, 355M, 774M, 1.5B");
+  add_key_flag(*cmd, "--batch-size,-b", "batch_size", args->layers, "Batch size");
+  add_key_flag(*cmd, "--prompt-length", "prompt_length", args->layers, "Prompt tokens");
+  add_key_flag(*cmd, "--new-tokens", "new_tokens", args->layers, "Sampled tokens");
+  add_key_flag(*cmd, "--iterations", "iterations", args->layers, "Timed repetitions");
+  add_key_flag(*cmd, "--warmup", "warmup", args->layers, "Untimed repetitions");
+  cmd->add_option("--output,-o", args->output, "Output JSON file (default: stdout)");
+  cmd->callback([args] { run_bench(*args); });
+}
+
+}  // namespace rlhf::cli

@@ -1,0 +1,67 @@
+// What every subcommand shares: configuration layers (defaults < --config FILE < --set k=v < flags),
+// the runtime options, and loading a model for inference.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "rlhf/config/config.h"
+#include "rlhf/core/runtime.h"
+#include "rlhf/model/gpt2.h"
+
+namespace rlhf::cli {
+
+// The sources of a command's configuration, in increasing precedence.
+struct ConfigLayers {
+  std::string file;                 // --config FILE
+  std::vector<std::string> sets;    // --set section.key=value, in order
+  std::vector<std::string> flags;   // dedicated flags, turned into the same key=value form
+};
+
+// --config and --set.
+void add_config_options(CLI::App& cmd, ConfigLayers& layers);
+
+// A flag that sets one configuration key (its value is checked by the configuration code, so a bad
+// value gets the same message as in a file).
+void add_key_flag(CLI::App& cmd, const std::string& flag, const std::string& key, ConfigLayers& layers,
+                  const std::string& help);
+void add_bool_flag(CLI::App& cmd, const std::string& flag, const std::string& key, ConfigLayers& layers,
+                   const std::string& help);
+
+// --device, --threads, --seed, --log-level, --precision, writing into the `runtime` section.
+void add_runtime_flags(CLI::App& cmd, ConfigLayers& layers);
+
+// Builds the configuration from its layers.
+template <class Config>
+Config resolve_config(const ConfigLayers& layers) {
+  Config config;
+  if (!layers.file.empty()) config::read_config_file(config, layers.file);
+  for (const auto& item : layers.sets) config::apply_override(config, item, "--set");
+  for (const auto& item : layers.flags) config::apply_override(config, item, "command line");
+  config::validate_config(config);
+  return config;
+}
+
+// Logs the resolved configuration (so every run's console shows what it used).
+template <class Config>
+void log_config(const Config& config) {
+  spdlog::info("configuration: {}", config::to_json(config).dump());
+}
+
+// Loads a model directory for inference on the runtime's device and precision, in eval mode.
+model::Gpt2 load_inference_model(const std::filesystem::path& dir, const core::Runtime& runtime);
+
+// Moves and casts a model for inference; fp16 on CPU is refused (LibTorch has no CPU half matmul).
+void place_for_inference(model::Gpt2Impl& model, const core::Runtime& runtime);
+
+// Registration of each subcommand (one file each).
+void register_generate(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_logprobs(CLI::App& app);
+void register_bench(CLI::App& app);
+
+}  // namespace rlhf::cli

@@ -1,0 +1,18 @@
+// Reading the texts a command works on: from arguments, plain text files (one per line), or JSON
+// Lines files (a JSON string, or an object with the named field, per line).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rlhf::cli {
+
+// Lines of a .txt file, or the `field` of each record of a .jsonl/.json-lines file. Empty lines are
+// skipped. Throws rlhf::Error naming the file and line for a malformed record.
+std::vector<std::string> read_texts(const std::filesystem::path& path, const std::string& field);
+
+// Writes `text` to `path` atomically, or to stdout when path is empty or "-".
+void write_output(const std::string& path, const std::string& text);
+
+}  // namespace rlhf::cli

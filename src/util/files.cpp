@@ -1,0 +1,116 @@
+#include "rlhf/util/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "rlhf/util/error.h"
+
+namespace rlhf {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+template <typename Container>
+Container read_file_into(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw_file_error(path.string(), "file not found");
+  if (fs::is_directory(path, ec)) throw_file_error(path.string(), "is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_file_error(path.string(), "cannot open for reading: " + errno_text());
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  Container data(static_cast<size_t>(size < 0 ? 0 : size), 0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(data.data()), size)) {
+    throw_file_error(path.string(), "read failed");
+  }
+  return data;
+}
+
+void fsync_path(const fs::path& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return;  // best effort: some file systems do not allow opening directories
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string unique_suffix() {
+  static int counter = 0;
+  return std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+}  // namespace
+
+std::string read_text_file(const fs::path& path) { return read_file_into<std::string>(path); }
+
+std::vector<std::uint8_t> read_binary_file(const fs::path& path) {
+  return read_file_into<std::vector<std::uint8_t>>(path);
+}
+
+void write_file_atomic(const fs::path& path, const std::string& contents) {
+  const fs::path tmp = path.string() + ".tmp." + unique_suffix();
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw_file_error(path.string(), "cannot open for writing: " + errno_text());
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw_file_error(path.string(), "write failed (disk full?)");
+    }
+  }
+  fsync_path(tmp, O_RDONLY);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw_file_error(path.string(), "cannot rename temporary file into place: " + ec.message());
+  }
+  fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path(), O_RDONLY | O_DIRECTORY);
+}
+
+StagedDirectory::StagedDirectory(fs::path target) : target_(std::move(target)) {
+  if (target_.filename().empty()) target_ = target_.parent_path();  // "dir/" -> "dir"
+  const fs::path parent = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw_file_error(parent.string(), "cannot create directory: " + ec.message());
+  staging_ = parent / ("." + target_.filename().string() + ".staging." + unique_suffix());
+  fs::create_directory(staging_, ec);
+  if (ec) throw_file_error(staging_.string(), "cannot create staging directory: " + ec.message());
+}
+
+StagedDirectory::~StagedDirectory() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+}
+
+void StagedDirectory::commit() {
+  std::error_code ec;
+  const fs::path old = target_.string() + ".old." + unique_suffix();
+  const bool had_previous = fs::exists(target_, ec);
+  if (had_previous) {
+    fs::rename(target_, old, ec);
+    if (ec) throw_file_error(target_.string(), "cannot move previous directory aside: " + ec.message());
+  }
+  fs::rename(staging_, target_, ec);
+  if (ec) {
+    if (had_previous) fs::rename(old, target_, ec);  // put the previous one back
+    throw_file_error(target_.string(), "cannot move new directory into place: " + ec.message());
+  }
+  committed_ = true;
+  fsync_path(target_.parent_path().empty() ? fs::path(".") : target_.parent_path(), O_RDONLY | O_DIRECTORY);
+  if (had_previous) fs::remove_all(old, ec);
+}
+
+}  // namespace rlhf
