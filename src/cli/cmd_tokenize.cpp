@@ -11,13 +11,23 @@
 namespace rlhf::cli {
 namespace {
 
-struct TokenizeArgs {
+struct TokenizeConfig {
+  core::RuntimeConfig runtime;  // only logging applies: tokenizing needs no LibTorch
   std::string model;
+
+  template <class V>
+  void visit(V& v) {
+    v.section("runtime", runtime, "Device, threads, seed, logging, precision");
+    v.field("model", model, "Directory with the tokenizer files");
+  }
+};
+
+struct TokenizeArgs {
+  ConfigLayers layers;
   std::vector<std::string> texts;
   std::string file;
   bool decode = false;
   std::string output;
-  std::string log_level = "warn";
 };
 
 // "15496 995", "15496,995" or "[15496, 995]" -> ids.
@@ -46,8 +56,10 @@ std::vector<int> parse_ids(const std::string& text) {
 }
 
 void run_tokenize(const TokenizeArgs& args) {
-  if (args.model.empty()) throw Error("no tokenizer: give --model DIR (a directory with vocab.json + merges.txt)");
-  const auto tokenizer = tokenizer::load_tokenizer(args.model);
+  const auto config = resolve_config<TokenizeConfig>(args.layers);
+  core::init_runtime(config.runtime);
+  if (config.model.empty()) throw Error("no tokenizer: give --model DIR (a directory with vocab.json + merges.txt)");
+  const auto tokenizer = tokenizer::load_tokenizer(config.model);
   std::vector<std::string> inputs = args.texts;
   if (!args.file.empty()) {
     auto more = read_texts(args.file, args.decode ? "ids" : "text");
@@ -76,7 +88,9 @@ void run_tokenize(const TokenizeArgs& args) {
 void register_tokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Text to token ids, or ids back to text (--decode)");
-  cmd->add_option("--model,--tokenizer", args->model, "Directory with the tokenizer files")->required();
+  add_config_options(*cmd, args->layers);
+  add_runtime_flags(*cmd, args->layers);
+  add_key_flag(*cmd, "--model,--tokenizer", "model", args->layers, "Directory with the tokenizer files");
   cmd->add_option("texts", args->texts, "Texts (or id lists with --decode)");
   cmd->add_option("--file", args->file, "File of inputs: one per line, or JSON Lines with \"text\" (\"ids\" with --decode)");
   cmd->add_flag("--decode", args->decode, "Decode ids to text");

@@ -2,6 +2,7 @@
 // in the library. Errors are caught here, once, and printed on one line.
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   rlhf::cli::register_tokenize(app);
   rlhf::cli::register_logprobs(app);
   rlhf::cli::register_bench(app);
+  // Logs go to stderr so that JSON written to stdout stays parseable.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("rlhf"));
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   try {
     app.parse(argc, argv);

@@ -1,0 +1,193 @@
+// The `rlhf` executable as users run it: outputs of each subcommand, and bad input answered by one
+// clear line that names the file, a non-zero exit, no crash, and nothing written before destroyed.
+#include <gtest/gtest.h>
+#include <gmock/gmock.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "rlhf/util/files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+const fs::path kData = RLHF_TEST_DATA;
+const fs::path kTiny = kData / "tiny-gpt2";
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("rlhf_cli_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  // Runs `rlhf <args>` with stdout and stderr captured to files.
+  Result run(const std::string& args) {
+    const std::string command = std::string(RLHF_BINARY) + " " + args + " >" + (dir / "stdout").string() + " 2>" +
+                                (dir / "stderr").string();
+    const int status = std::system(command.c_str());
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(dir / "stdout");
+    r.err = slurp(dir / "stderr");
+    return r;
+  }
+
+  // Expects a clean failure: exit code 1 (not a crash), and an error line containing `what`.
+  void expect_error(const Result& r, const std::string& what) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("error: "));
+    EXPECT_THAT(r.err, HasSubstr(what));
+    EXPECT_THAT(r.err, Not(HasSubstr("Exception raised from")));  // no LibTorch backtraces
+  }
+
+  // A copy of the tiny model whose files a test may break.
+  fs::path copy_tiny() {
+    const fs::path copy = dir / "model";
+    fs::copy(kTiny, copy, fs::copy_options::recursive);
+    return copy;
+  }
+
+  fs::path dir;
+};
+
+TEST_F(Cli, GenerateWritesJsonLinesAndItsConfiguration) {
+  const fs::path out = dir / "samples.jsonl";
+  const Result r = run("generate --model " + kTiny.string() + " -p 'the cat' -p 'a dog sat on' -n 7 --seed 3 -o " +
+                       out.string() + " --log-level warn");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(slurp(out));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    EXPECT_EQ(record.at("tokens").size(), 7u);
+    EXPECT_EQ(record.at("logprobs").size(), 7u);
+    ++count;
+  }
+  EXPECT_EQ(count, 2);
+  const auto config = nlohmann::json::parse(slurp(out.string() + ".config.json"));
+  EXPECT_EQ(config.at("sampling").at("max_new_tokens"), 7);
+  EXPECT_EQ(config.at("runtime").at("seed"), 3);
+  // Same seed, same samples.
+  const fs::path again = dir / "again.jsonl";
+  ASSERT_EQ(run("generate --model " + kTiny.string() + " -p 'the cat' -p 'a dog sat on' -n 7 --seed 3 -o " +
+                again.string()).exit_code, 0);
+  EXPECT_EQ(slurp(out), slurp(again));
+}
+
+TEST_F(Cli, TokenizeRoundTrips) {
+  const Result encoded = run("tokenize --model " + kTiny.string() + " 'hello there'");
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.err;
+  const auto record = nlohmann::json::parse(encoded.out);
+  std::string ids;
+  for (const auto& id : record.at("ids")) ids += std::to_string(id.get<int>()) + " ";
+  const Result decoded = run("tokenize --model " + kTiny.string() + " --decode '" + ids + "'");
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  EXPECT_EQ(nlohmann::json::parse(decoded.out).at("text"), "hello there");
+}
+
+TEST_F(Cli, LogprobsAreNegativeAndSumToTotal) {
+  const Result r = run("logprobs --model " + kTiny.string() + " --text 'the cat sat' --log-level warn");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = nlohmann::json::parse(r.out);
+  ASSERT_EQ(results.size(), 1u);
+  double sum = 0;
+  for (const auto& lp : results[0].at("logprobs")) {
+    if (!lp.is_null()) sum += lp.get<double>();
+  }
+  EXPECT_LT(sum, 0);
+  EXPECT_NEAR(sum, results[0].at("total").get<double>(), 1e-6);
+}
+
+TEST_F(Cli, BenchReportsThroughput) {
+  const Result r = run("bench --model " + kTiny.string() +
+                       " -b 2 --prompt-length 8 --new-tokens 4 --iterations 1 --warmup 0 --log-level warn");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto result = nlohmann::json::parse(r.out);
+  EXPECT_GT(result.at("forward_tokens_per_s").get<double>(), 0);
+  EXPECT_GT(result.at("sampling_tokens_per_s").get<double>(), 0);
+}
+
+TEST_F(Cli, MissingModelDirectory) {
+  expect_error(run("generate --model " + (dir / "absent").string() + " -p hi"), (dir / "absent").string());
+}
+
+TEST_F(Cli, TruncatedSafetensors) {
+  const fs::path model = copy_tiny();
+  fs::resize_file(model / "model.safetensors", 1000);
+  expect_error(run("generate --model " + model.string() + " -p hi"), "model.safetensors");
+}
+
+TEST_F(Cli, HeaderLengthPastTheEnd) {
+  const fs::path model = copy_tiny();
+  std::string bytes = slurp(model / "model.safetensors");
+  bytes[5] = '\x7f';  // header length now far beyond the file
+  rlhf::write_file_atomic(model / "model.safetensors", bytes);
+  expect_error(run("logprobs --model " + model.string() + " --text hi"), "model.safetensors");
+}
+
+TEST_F(Cli, LegacyPickleCheckpointGetsAConversionHint) {
+  const fs::path model = copy_tiny();
+  fs::remove(model / "model.safetensors");
+  fs::copy_file(kData / "formats" / "legacy.pt", model / "pytorch_model.bin");
+  const Result r = run("generate --model " + model.string() + " -p hi");
+  expect_error(r, "pytorch_model.bin");
+  EXPECT_THAT(r.err, HasSubstr("legacy"));
+}
+
+TEST_F(Cli, UnknownConfigKeyIsNamed) {
+  const fs::path config = dir / "bad.json";
+  rlhf::write_file_atomic(config, R"({"sampling": {"temprature": 0.7}})");
+  const Result r = run("generate --model " + kTiny.string() + " -p hi --config " + config.string());
+  expect_error(r, "sampling.temprature");
+  EXPECT_THAT(r.err, HasSubstr("bad.json"));
+}
+
+TEST_F(Cli, OutOfRangeOverrideNamesKeyAndValue) {
+  const Result r = run("generate --model " + kTiny.string() + " -p hi --set batch_size=0");
+  expect_error(r, "batch_size");
+  EXPECT_THAT(r.err, HasSubstr("0"));
+}
+
+TEST_F(Cli, BadDeviceIsRefused) {
+  expect_error(run("bench --model " + kTiny.string() + " --device tpu"), "tpu");
+}
+
+TEST_F(Cli, FailureLeavesAnEarlierOutputIntact) {
+  const fs::path out = dir / "samples.jsonl";
+  rlhf::write_file_atomic(out, "precious\n");
+  const Result r = run("generate --model " + (dir / "absent").string() + " -p hi -o " + out.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(slurp(out), "precious\n");
+}
+
+TEST_F(Cli, PromptLongerThanTheContextIsRefused) {
+  std::string prompt;
+  for (int i = 0; i < 80; ++i) prompt += "word ";
+  expect_error(run("generate --model " + kTiny.string() + " -p '" + prompt + "' -n 8"), "context");
+}
+
+}  // namespace
