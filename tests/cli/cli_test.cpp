@@ -152,7 +152,7 @@ TEST_F(Cli, HeaderLengthPastTheEnd) {
 TEST_F(Cli, LegacyPickleCheckpointGetsAConversionHint) {
   const fs::path model = copy_tiny();
   fs::remove(model / "model.safetensors");
-  fs::copy_file(kData / "formats" / "legacy.pt", model / "pytorch_model.bin");
+  fs::copy_file(kData / "formats" / "torch_legacy.bin", model / "pytorch_model.bin");
   const Result r = run("generate --model " + model.string() + " -p hi");
   expect_error(r, "pytorch_model.bin");
   EXPECT_THAT(r.err, HasSubstr("legacy"));

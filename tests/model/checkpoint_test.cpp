@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "torch_test_util.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/tokenizer/tokenizer.h"
@@ -46,7 +47,7 @@ std::string error_of(Fn&& fn) {
 
 at::Tensor forward_logits(Gpt2& model) {
   at::NoGradGuard no_grad;
-  const at::Tensor ids = at::tensor({{1, 2, 3, 4, 5, 6}}, at::kLong);
+  const at::Tensor ids = testing::long_matrix({{1, 2, 3, 4, 5, 6}});
   const at::Tensor mask = at::ones_like(ids);
   return model->logits(model->forward(ids, mask, positions_from_mask(mask)));
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "torch_test_util.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/model/gpt2.h"
@@ -86,9 +87,9 @@ TEST(Gpt2, KvCacheDecodingEqualsFullRecomputation) {
   Gpt2 model = load_gpt2(kData / "tiny-gpt2");
   at::NoGradGuard no_grad;
   // A right-padded and a left-padded context, then 6 tokens fed one at a time through the cache.
-  const at::Tensor context = at::tensor({{3, 9, 27, 514, 514}, {514, 514, 8, 200, 31}}, at::kLong);
+  const at::Tensor context = testing::long_matrix({{3, 9, 27, 514, 514}, {514, 514, 8, 200, 31}});
   const at::Tensor context_mask = context.ne(514).to(at::kLong);
-  const at::Tensor steps = at::tensor({{11, 12, 13, 14, 15, 16}, {21, 22, 23, 24, 25, 26}}, at::kLong);
+  const at::Tensor steps = testing::long_matrix({{11, 12, 13, 14, 15, 16}, {21, 22, 23, 24, 25, 26}});
   KvCache cache = model->make_cache(2, 11);
   model->forward(context, context_mask, positions_from_mask(context_mask), &cache);
   at::Tensor next_position = context_mask.sum(1, true);

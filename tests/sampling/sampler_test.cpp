@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "torch_test_util.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/sampling/sampler.h"
@@ -58,7 +59,7 @@ TEST(ChooseNext, TopPKeepsTheSmallestNucleus) {
 }
 
 TEST(ChooseNext, LogprobIsUnderTheScaledUnfilteredDistribution) {
-  const at::Tensor logits = at::tensor({{1.0f, 2.0f, 0.0f, 3.0f}});
+  const at::Tensor logits = testing::float_matrix({{1.0f, 2.0f, 0.0f, 3.0f}});
   SamplingOptions options;
   options.temperature = 0.5;
   options.top_k = 1;
@@ -69,7 +70,7 @@ TEST(ChooseNext, LogprobIsUnderTheScaledUnfilteredDistribution) {
 }
 
 TEST(ChooseNext, ZeroTemperatureIsGreedy) {
-  const at::Tensor logits = at::tensor({{1.0f, 5.0f, 0.0f}, {9.0f, 2.0f, 3.0f}});
+  const at::Tensor logits = testing::float_matrix({{1.0f, 5.0f, 0.0f}, {9.0f, 2.0f, 3.0f}});
   SamplingOptions options;
   options.temperature = 0.0;
   const auto [tokens, logprobs] = choose_next(logits, options);
@@ -94,7 +95,7 @@ class SampleFromModel : public ::testing::Test {
   void SetUp() override {
     model = model::load_gpt2(kTinyModel);
     // A right-padded and a left-padded prompt.
-    context = at::tensor({{3, 9, 27, 100, kPad, kPad}, {kPad, kPad, 8, 200, 31, 77}}, at::kLong);
+    context = testing::long_matrix({{3, 9, 27, 100, kPad, kPad}, {kPad, kPad, 8, 200, 31, 77}});
     mask = context.ne(kPad).to(at::kLong);
   }
   model::Gpt2 model{nullptr};
