@@ -10,7 +10,8 @@ Outputs, in tests/data/formats/:
   torch_parameter.bin   nn.Parameters next to plain values (int, str, None, float, list) that are skipped
   torch_protocol4.bin   pickle protocol 4 (STACK_GLOBAL, MEMOIZE, FRAME, SHORT_BINUNICODE)
   torch_nested.bin      a training checkpoint {"model": state_dict, "step": 3}, which is not a state dict
-  torch_legacy.bin      the pre-1.6 format (_use_new_zipfile_serialization=False)
+  torch_legacy.bin      the pre-1.6 format (_use_new_zipfile_serialization=False); the only file that
+                        differs between runs (its storage keys are memory addresses)
   several.safetensors   several dtypes plus __metadata__, written by hand below (no safetensors package)
   expected.json         per file: format, metadata, and per tensor dtype, shape, strides, storage offset,
                         its elements in row-major order as hex bytes, and as numbers

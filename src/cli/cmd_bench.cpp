@@ -48,12 +48,14 @@ void run_bench(BenchArgs& args) {
   result["device"] = runtime.device.str();
   result["threads"] = runtime.threads;
   result["precision"] = config.runtime.precision;
+  save_config_next_to(args.output, config);
   write_output(args.output, result.dump(2) + "\n");
 }
 
 }  // namespace
 
 void register_bench(CLI::App& app) {
+  register_config_doc<BenchConfig>("bench");
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Forward and sampling throughput of a GPT-2 (JSON out)");
   add_config_options(*cmd, args->layers);

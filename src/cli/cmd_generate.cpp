@@ -95,12 +95,13 @@ void run_generate(GenerateArgs& args) {
     }
   }
   write_output(args.output, out);
-  if (!args.output.empty() && args.output != "-") config::save_resolved_config(config, args.output + ".config.json");
+  save_config_next_to(args.output, config);
 }
 
 }  // namespace
 
 void register_generate(CLI::App& app) {
+  register_config_doc<GenerateConfig>("generate");
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand("generate", "Sample continuations of prompts (JSON Lines out)");
   add_config_options(*cmd, args->layers);

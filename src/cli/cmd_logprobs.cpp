@@ -84,12 +84,14 @@ void run_logprobs(LogprobsArgs& args) {
                          {"total", total}});
     }
   }
+  save_config_next_to(args.output, config);
   write_output(args.output, results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace
 
 void register_logprobs(CLI::App& app) {
+  register_config_doc<LogprobsConfig>("logprobs");
   auto args = std::make_shared<LogprobsArgs>();
   CLI::App* cmd = app.add_subcommand("logprobs", "Per-token log-probabilities of texts (JSON out)");
   add_config_options(*cmd, args->layers);

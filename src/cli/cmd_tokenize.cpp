@@ -80,12 +80,14 @@ void run_tokenize(const TokenizeArgs& args) {
     }
     out += record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
+  save_config_next_to(args.output, config);
   write_output(args.output, out);
 }
 
 }  // namespace
 
 void register_tokenize(CLI::App& app) {
+  register_config_doc<TokenizeConfig>("tokenize");
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Text to token ids, or ids back to text (--decode)");
   add_config_options(*cmd, args->layers);

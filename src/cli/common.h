@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,22 @@ void log_config(const Config& config) {
   spdlog::info("configuration: {}", config::to_json(config).dump());
 }
 
+// Saves the resolved configuration as <output>.config.json next to an output file (not for stdout).
+template <class Config>
+void save_config_next_to(const std::string& output, const Config& config) {
+  if (!output.empty() && output != "-") config::save_resolved_config(config, output + ".config.json");
+}
+
+// The configuration reference (docs/configuration.md) is generated from the structs themselves, so it
+// cannot drift: each subcommand registers its struct's description here.
+void register_config_doc(const std::string& command, std::function<std::string()> describe);
+template <class Config>
+void register_config_doc(const std::string& command) {
+  register_config_doc(command, [command] { return config::describe_markdown(Config{}, "rlhf " + command); });
+}
+// All registered descriptions, in registration order, as one Markdown document.
+std::string config_reference();
+
 // Loads a model directory for inference on the runtime's device and precision, in eval mode.
 model::Gpt2 load_inference_model(const std::filesystem::path& dir, const core::Runtime& runtime);
 
@@ -63,5 +80,6 @@ void register_generate(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_logprobs(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_config_docs(CLI::App& app);
 
 }  // namespace rlhf::cli
