@@ -54,12 +54,8 @@ void run_generate(GenerateArgs& args) {
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
   if (config.model.empty()) throw Error("model: no model directory given (--model DIR)");
-  std::vector<std::string> prompts = args.prompts;
-  if (!args.prompts_file.empty()) {
-    auto from_file = read_texts(args.prompts_file, "prompt");
-    prompts.insert(prompts.end(), from_file.begin(), from_file.end());
-  }
-  if (prompts.empty()) throw Error("no prompts: give --prompt TEXT or --prompts FILE");
+  const std::vector<std::string> prompts =
+      gather_texts(args.prompts, args.prompts_file, "prompt", "no prompts: give --prompt TEXT or --prompts FILE");
 
   const auto tokenizer = tokenizer::load_tokenizer(config.model);
   model::Gpt2 model = load_inference_model(config.model, runtime);

@@ -37,12 +37,8 @@ void run_logprobs(LogprobsArgs& args) {
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
   if (config.model.empty()) throw Error("model: no model directory given (--model DIR)");
-  std::vector<std::string> texts = args.texts;
-  if (!args.file.empty()) {
-    auto more = read_texts(args.file, "text");
-    texts.insert(texts.end(), more.begin(), more.end());
-  }
-  if (texts.empty()) throw Error("no texts: give --text TEXT or --file FILE");
+  const std::vector<std::string> texts =
+      gather_texts(args.texts, args.file, "text", "no texts: give --text TEXT or --file FILE");
   const auto tokenizer = tokenizer::load_tokenizer(config.model);
   model::Gpt2 model = load_inference_model(config.model, runtime);
 

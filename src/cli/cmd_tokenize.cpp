@@ -60,12 +60,8 @@ void run_tokenize(const TokenizeArgs& args) {
   core::init_runtime(config.runtime);
   if (config.model.empty()) throw Error("no tokenizer: give --model DIR (a directory with vocab.json + merges.txt)");
   const auto tokenizer = tokenizer::load_tokenizer(config.model);
-  std::vector<std::string> inputs = args.texts;
-  if (!args.file.empty()) {
-    auto more = read_texts(args.file, args.decode ? "ids" : "text");
-    inputs.insert(inputs.end(), more.begin(), more.end());
-  }
-  if (inputs.empty()) throw Error("nothing to tokenize: give texts as arguments or --file FILE");
+  const std::vector<std::string> inputs = gather_texts(args.texts, args.file, args.decode ? "ids" : "text",
+                                                      "nothing to tokenize: give texts as arguments or --file FILE");
   std::string out;
   for (const auto& input : inputs) {
     nlohmann::json record;

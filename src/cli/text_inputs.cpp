@@ -50,4 +50,15 @@ void write_output(const std::string& path, const std::string& text) {
   }
 }
 
+std::vector<std::string> gather_texts(const std::vector<std::string>& from_arguments, const std::string& file,
+                                      const std::string& field, const std::string& hint) {
+  std::vector<std::string> texts = from_arguments;
+  if (!file.empty()) {
+    auto from_file = read_texts(file, field);
+    texts.insert(texts.end(), from_file.begin(), from_file.end());
+  }
+  if (texts.empty()) throw Error(hint);
+  return texts;
+}
+
 }  // namespace rlhf::cli

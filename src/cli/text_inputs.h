@@ -12,6 +12,11 @@ namespace rlhf::cli {
 // skipped. Throws rlhf::Error naming the file and line for a malformed record.
 std::vector<std::string> read_texts(const std::filesystem::path& path, const std::string& field);
 
+// The texts given as arguments followed by those of `file` (when not empty). Throws rlhf::Error
+// with `hint` when there are none.
+std::vector<std::string> gather_texts(const std::vector<std::string>& from_arguments, const std::string& file,
+                                      const std::string& field, const std::string& hint);
+
 // Writes `text` to `path` atomically, or to stdout when path is empty or "-".
 void write_output(const std::string& path, const std::string& text);
 

@@ -1,6 +1,7 @@
 #include "rlhf/core/runtime.h"
 
 #include <spdlog/spdlog.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <thread>
@@ -76,6 +77,8 @@ Runtime init_runtime(const RuntimeConfig& config) {
   compat::set_num_threads(rt.threads);
   rt.seed = static_cast<std::uint64_t>(config.seed);
   compat::manual_seed(rt.seed);
+  spdlog::info("runtime: device {}, {} threads, seed {}, precision {}, LibTorch {}", rt.device.str(), rt.threads,
+               rt.seed, config.precision, TORCH_VERSION);
   return rt;
 }
 
