@@ -80,6 +80,9 @@ void register_generate(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_logprobs(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_train_reward(CLI::App& app);
+void register_score(CLI::App& app);
+void register_train_policy(CLI::App& app);
 void register_config_docs(CLI::App& app);
 
 }  // namespace rlhf::cli

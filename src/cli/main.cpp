@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   rlhf::cli::register_tokenize(app);
   rlhf::cli::register_logprobs(app);
   rlhf::cli::register_bench(app);
+  rlhf::cli::register_train_reward(app);
+  rlhf::cli::register_score(app);
+  rlhf::cli::register_train_policy(app);
   rlhf::cli::register_config_docs(app);
   // Logs go to stderr so that JSON written to stdout stays parseable.
   spdlog::set_default_logger(spdlog::stderr_color_mt("rlhf"));

@@ -109,13 +109,14 @@ TensorFileContents parse_tensor_file(const std::string& source, const std::uint8
   if (starts_with(data, size, "PK\x03\x04", 4) || starts_with(data, size, "PK\x05\x06", 4)) {
     return parse_torch_zip(source, bytes);
   }
+  // A safetensors header is a JSON object right after the 8-byte length. Checked before the pickle
+  // test: a header length whose low byte is 0x80 makes a safetensors file start like a pickle.
+  if (size > 8 && data[8] == '{') return parse_safetensors(source, bytes);
   // Every pickle since protocol 2 opens with PROTO (0x80); the legacy torch format is a bare pickle.
   if (size > 0 && data[0] == 0x80) throw_legacy_pickle(source);
-  // A safetensors header is a JSON object right after the 8-byte length; the file name decides only
-  // for files too short to show that, so that they still get the precise safetensors error.
-  if ((size > 8 && data[8] == '{') || has_extension(source, ".safetensors")) {
-    return parse_safetensors(source, bytes);
-  }
+  // The file name decides only for files too short to show their format, so that they still get the
+  // precise safetensors error.
+  if (has_extension(source, ".safetensors")) return parse_safetensors(source, bytes);
   throw_unrecognized(source, data, size);
 }
 

@@ -177,6 +177,7 @@ void save_gpt2(Gpt2Impl& model, const fs::path& dir, const tokenizer::Tokenizer*
   const char* dtype_name = options.dtype == at::kBFloat16 ? "bfloat16" : options.dtype == at::kHalf ? "float16" : "float32";
   write_file_atomic(staged.path() / "config.json", gpt2_config_to_json(model.config(), dtype_name).dump(2) + "\n");
   if (tokenizer != nullptr) tokenizer->save(staged.path());
+  for (const auto& [name, contents] : options.extra_files) write_file_atomic(staged.path() / name, contents);
   staged.commit();
 }
 

@@ -58,6 +58,18 @@ TEST(TensorFile, DetectsFormatByContent) {
   EXPECT_EQ(TensorFile::from_bytes("weights.safetensors", zip).format(), "torch-zip");
 }
 
+// A header of 128 bytes makes the file start with 0x80, the first byte of a pickle: still safetensors.
+TEST(TensorFile, SafetensorsWhoseLengthStartsLikeAPickle) {
+  std::string header = R"({"x":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
+  header.resize(128, ' ');
+  std::vector<std::uint8_t> bytes = {0x80, 0, 0, 0, 0, 0, 0, 0};
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.push_back(42);
+  const TensorFile file = TensorFile::from_bytes("len128.safetensors", bytes);
+  EXPECT_EQ(file.format(), "safetensors");
+  EXPECT_EQ(file.find("x")->data[0], 42);
+}
+
 TEST(TensorFile, RejectsUnknownFormats) {
   EXPECT_EQ(error_of("model.bin", "hello world, no tensors here"),
             "model.bin: not a safetensors or PyTorch zip file (28 bytes, starting with 68 65 6c 6c 6f 20 77 6f)");

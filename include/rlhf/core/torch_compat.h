@@ -41,3 +41,22 @@ int get_num_threads();
 void manual_seed(std::uint64_t seed);
 
 }  // namespace rlhf::compat
+
+// ---- Random generator states and device synchronization (PPO checkpoints and timings) ----------
+#include <vector>
+
+namespace rlhf::compat {
+
+// The default CPU generator's state as a uint8 CPU tensor (Generator::get_state, in 1.13 and 2.x),
+// and its inverse. Restoring it makes the CPU random stream continue exactly where it was saved.
+at::Tensor cpu_generator_state();
+void set_cpu_generator_state(const at::Tensor& state);
+
+// The same for every CUDA device's default generator (empty without CUDA).
+std::vector<at::Tensor> cuda_generator_states();
+void set_cuda_generator_states(const std::vector<at::Tensor>& states);
+
+// Waits for the device's queued work (a no-op on the CPU), so wall-clock timings mean something.
+void synchronize(const at::Device& device);
+
+}  // namespace rlhf::compat

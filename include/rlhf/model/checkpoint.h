@@ -41,6 +41,7 @@ Gpt2 load_gpt2(const std::filesystem::path& dir, std::map<std::string, at::Tenso
 struct SaveOptions {
   at::ScalarType dtype = at::kFloat;            // dtype of the stored GPT-2 weights
   std::map<std::string, std::string> metadata;  // added to the safetensors metadata
+  std::map<std::string, std::string> extra_files;  // name -> contents, written into the same staged directory
 };
 
 // Writes a model directory that Hugging Face's GPT2LMHeadModel.from_pretrained loads unchanged:

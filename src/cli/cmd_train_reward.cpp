@@ -1,0 +1,129 @@
+// rlhf train-reward: a reward model from best-of-N comparisons (paper-spec section 3).
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+#include "rlhf/data/labels.h"
+#include "rlhf/data/queries.h"
+#include "rlhf/model/checkpoint.h"
+#include "rlhf/reward/training.h"
+#include "rlhf/tokenizer/tokenizer.h"
+#include "rlhf/util/error.h"
+
+namespace rlhf::cli {
+namespace {
+
+struct LabelsSection {
+  std::string path;            // the label file
+  data::LabelOptions options;  // format, pad id, limits, skipping
+
+  template <class V>
+  void visit(V& v) {
+    v.field("path", path, "Label file: OpenAI JSON array (token ids) or JSON Lines of texts");
+    options.visit(v);
+  }
+};
+
+struct TrainRewardConfig {
+  core::RuntimeConfig runtime;
+  std::string model;                        // pretrained GPT-2 directory: trunk init and reference policy
+  LabelsSection labels;
+  data::QueryOptions queries;               // normalisation queries; empty path = the label queries
+  reward::RewardTrainingOptions training;
+  reward::NormalizationOptions normalization;
+  std::string output;                       // the reward-model directory to write
+
+  template <class V>
+  void visit(V& v) {
+    v.section("runtime", runtime, "Device, threads, seed, logging, precision");
+    v.field("model", model, "Pretrained GPT-2 directory (initialises the trunk; the reference policy)");
+    v.section("labels", labels, "The comparisons to learn from");
+    v.section("queries", queries,
+              "Queries for normalisation samples; with no path, the queries of the label file are used");
+    v.section("training", training, "Optimisation");
+    v.section("normalization", normalization, "Scaling rewards to mean 0, std 1 on reference samples");
+    v.field("output", output, "Reward-model directory to write (replaced atomically at the end)");
+  }
+};
+
+struct TrainRewardArgs {
+  ConfigLayers layers;
+};
+
+// Policy inputs and raw queries for normalisation samples.
+std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> normalization_queries(
+    const TrainRewardConfig& config, const tokenizer::Tokenizer& tokenizer,
+    const std::vector<data::Comparison>& labels) {
+  std::vector<std::vector<int>> contexts, raw;
+  if (!config.queries.path.empty()) {
+    const auto dataset = data::QueryDataset::load(config.queries, tokenizer);
+    for (std::size_t i = 0; i < dataset.size(); ++i) {
+      contexts.push_back(dataset.context(i));
+      raw.push_back(dataset[i].tokens);
+    }
+  } else {
+    for (const auto& c : labels) {
+      contexts.push_back(c.query);
+      raw.push_back(c.query);
+    }
+  }
+  return {contexts, raw};
+}
+
+void run_train_reward(TrainRewardArgs& args) {
+  const auto config = resolve_config<TrainRewardConfig>(args.layers);
+  const core::Runtime runtime = core::init_runtime(config.runtime);
+  log_config(config);
+  if (config.model.empty()) throw Error("model: no pretrained model directory given (--model DIR)");
+  if (config.labels.path.empty()) throw Error("labels.path: no label file given (--labels FILE)");
+  if (config.output.empty()) throw Error("output: no output directory given (--output DIR)");
+
+  const auto tokenizer = tokenizer::load_tokenizer(config.model);
+  const data::LabelSet labels = data::read_labels(config.labels.path, *tokenizer, config.labels.options);
+  if (labels.skipped > 0) spdlog::warn("{}: skipped {} bad records", config.labels.path, labels.skipped);
+  auto [train, validation] =
+      data::split_labels(labels.items, config.training.validation_fraction, static_cast<std::uint64_t>(runtime.seed));
+  spdlog::info("{}: {} comparisons of {} samples: {} for training, {} held out", config.labels.path,
+               labels.items.size(), labels.num_samples, train.size(), validation.size());
+  const int pad_id = config.labels.options.pad_id;
+
+  reward::RewardModel model = reward::make_reward_model(config.model);
+  model->to(runtime.device);
+  model::Gpt2 reference = load_inference_model(config.model, runtime);
+  const auto [contexts, raw_queries] = normalization_queries(config, *tokenizer, train);
+
+  nlohmann::json info = {{"pad_id", pad_id}, {"num_samples", labels.num_samples}, {"labels", config.labels.path}};
+  std::string metrics;
+  const auto record = [&](const nlohmann::json& r) { metrics += r.dump() + "\n"; };
+  if (config.normalization.before) {
+    const auto s = reward::normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
+    info["normalization_before"] = {{"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}};
+  }
+  info["training"] = reward::train_reward_model(*model, train, validation, config.training, pad_id, record);
+  if (config.normalization.after) {
+    const auto s = reward::normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
+    info["normalization_after"] = {{"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}};
+  }
+  reward::save_reward_model(*model, config.output, *tokenizer, info,
+                            {{"metrics.jsonl", metrics}, {"train_reward.config.json", config::to_json(config).dump(2) + "\n"}});
+  spdlog::info("reward model written to {}", config.output);
+}
+
+}  // namespace
+
+void register_train_reward(CLI::App& app) {
+  register_config_doc<TrainRewardConfig>("train-reward");
+  auto args = std::make_shared<TrainRewardArgs>();
+  CLI::App* cmd = app.add_subcommand("train-reward", "Train a reward model on best-of-N comparisons");
+  add_config_options(*cmd, args->layers);
+  add_runtime_flags(*cmd, args->layers);
+  add_key_flag(*cmd, "--model", "model", args->layers, "Pretrained GPT-2 directory");
+  add_key_flag(*cmd, "--labels", "labels.path", args->layers, "Label file");
+  add_key_flag(*cmd, "--queries", "queries.path", args->layers, "Query file for normalisation samples");
+  add_key_flag(*cmd, "--output,-o", "output", args->layers, "Reward-model directory to write");
+  add_key_flag(*cmd, "--batch-size,-b", "training.batch_size", args->layers, "Comparisons per step");
+  add_key_flag(*cmd, "--lr", "training.lr", args->layers, "Peak learning rate");
+  add_bool_flag(*cmd, "--skip-bad-records", "labels.skip_bad_records", args->layers, "Skip bad label records");
+  cmd->callback([args] { run_train_reward(*args); });
+}
+
+}  // namespace rlhf::cli

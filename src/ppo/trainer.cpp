@@ -1,0 +1,425 @@
+#include "rlhf/ppo/trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+
+#include "rlhf/core/torch_compat.h"
+#include "rlhf/optim/adam.h"
+#include "rlhf/model/checkpoint.h"
+#include "rlhf/ppo/advantages.h"
+#include "rlhf/ppo/losses.h"
+#include "rlhf/tokenizer/tokenizer.h"
+#include "rlhf/util/error.h"
+
+namespace rlhf::ppo {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start, const at::Device& device) {
+  compat::synchronize(device);
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+bool all_finite(const at::Tensor& t) {
+  return t.isfinite().all().item<bool>();
+}
+
+void require_finite(const at::Tensor& t, const std::string& what, std::int64_t batch) {
+  if (!all_finite(t)) {
+    throw Error("batch " + std::to_string(batch) + ": " + what +
+                " holds NaN or Inf; stopped before anything was saved (a learning rate too high, or a reward "
+                "function returning NaN, are the usual causes)");
+  }
+}
+
+}  // namespace
+
+std::uint64_t batch_seed(std::uint64_t seed, std::int64_t batch) {
+  return splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(batch));
+}
+
+QuerySource dataset_queries(std::shared_ptr<const data::QueryDataset> dataset) {
+  return [dataset](std::int64_t batch_index, std::int64_t batch_size, const at::Device& device) {
+    return make_query_batch(
+        *dataset, dataset->batch_indices(static_cast<std::size_t>(batch_index), static_cast<std::size_t>(batch_size)),
+        device);
+  };
+}
+
+PpoParts load_parts(const TrainPolicyConfig& config, const core::Runtime& runtime) {
+  if (config.model.empty()) throw Error("model: no initial policy given (--model DIR)");
+  PpoParts parts;
+  parts.tokenizer = tokenizer::load_tokenizer(config.model);
+  auto dataset =
+      std::make_shared<const data::QueryDataset>(data::QueryDataset::load(config.task.queries, *parts.tokenizer));
+  parts.queries = dataset_queries(dataset);
+  parts.policy = load_policy(config.model);
+  parts.reference = model::load_gpt2(config.model);
+  parts.reward = make_reward_function(config.reward, runtime, config.task.queries.pad_id);
+  return parts;
+}
+
+// Per-batch training statistics: sums over minibatches, averaged at the end.
+struct PpoTrainer::TrainStats {
+  double policy_loss = 0, value_loss = 0, policy_clipfrac = 0, value_clipfrac = 0, approxkl = 0, entropy = 0,
+         explained_variance = 0, returns_mean = 0, advantages_raw_std = 0;
+  int minibatches = 0;
+};
+
+PpoTrainer::PpoTrainer(TrainPolicyConfig config, const core::Runtime& runtime, PpoParts parts)
+    : config_(std::move(config)),
+      runtime_(runtime),
+      parts_(std::move(parts)),
+      kl_(config_.kl),
+      trend_(config_.guards.trend_window, config_.guards.trend_t) {
+  config::validate_config(config_);
+  if (!parts_.policy || !parts_.reference || !parts_.reward || !parts_.queries) {
+    throw Error("PpoTrainer: policy, reference, reward and queries must all be given");
+  }
+  const auto& task = config_.task;
+  rollout_options_.response_length = task.response_length;
+  rollout_options_.temperature = task.temperature;
+  rollout_options_.truncation = {task.truncate_token, task.truncate_after, task.queries.pad_id,
+                                 task.penalty_reward_value};
+  rollout_options_.rollout_batch_size = config_.ppo.rollout_batch_size;
+  rollout_options_.forward_batch_size = config_.ppo.forward_batch_size;
+
+  parts_.policy->to(runtime_.device, at::kFloat);
+  parts_.policy->train();
+  const at::ScalarType ref_dtype = core::precision_dtype(runtime_.precision);
+  if (ref_dtype == at::kHalf && runtime_.device.is_cpu()) {
+    throw Error("precision: fp16 is not supported on the CPU (use fp32 or bf16)");
+  }
+  parts_.reference->to(runtime_.device, ref_dtype);
+  parts_.reference->eval();
+  for (auto& p : parts_.reference->parameters()) p.set_requires_grad(false);
+  if (parts_.policy->trunk->config().vocab_size != parts_.reference->config().vocab_size) {
+    throw Error("reference: vocabulary of " + std::to_string(parts_.reference->config().vocab_size) +
+                " differs from the policy's " + std::to_string(parts_.policy->trunk->config().vocab_size));
+  }
+
+  std::vector<std::pair<std::string, at::Tensor>> params;
+  for (const auto& item : parts_.policy->named_parameters()) params.emplace_back(item.key(), item.value());
+  optim::AdamOptions adam;
+  adam.beta1 = config_.ppo.adam_beta1;
+  adam.beta2 = config_.ppo.adam_beta2;
+  adam.eps = config_.ppo.adam_eps;
+  adam.style = config_.ppo.adam_tf_epsilon ? optim::AdamStyle::TensorFlow : optim::AdamStyle::PyTorch;
+  optimizer_ = std::make_unique<optim::Adam>(std::move(params), adam);
+  times_ = {{"sample", 0.0}, {"policy", 0.0}, {"reference", 0.0}, {"reward", 0.0}, {"train", 0.0}};
+
+  if (!config_.output_dir.empty()) {
+    fs::create_directories(config_.output_dir);
+    config::save_resolved_config(config_, fs::path(config_.output_dir) / "config.json");
+  }
+}
+
+PpoTrainer::~PpoTrainer() = default;
+
+void PpoTrainer::run(std::int64_t max_batches) {
+  const std::int64_t end = max_batches >= 0 ? std::min(num_batches(), next_batch_ + max_batches) : num_batches();
+  while (next_batch_ < end) {
+    train_batch();
+    const bool last = next_batch_ == end;
+    const bool due = config_.save_interval > 0 && next_batch_ % config_.save_interval == 0;
+    if (!config_.output_dir.empty() && (last || due)) save_checkpoint();
+  }
+}
+
+nlohmann::ordered_json PpoTrainer::train_batch() {
+  const std::int64_t k = next_batch_;
+  if (k >= num_batches())
+    throw Error("the run is complete: all " + std::to_string(num_batches()) + " PPO batches done");
+  const auto batch_start = Clock::now();
+  const at::Device device = runtime_.device;
+  const std::int64_t B = config_.ppo.batch_size;
+  const std::int64_t N = config_.task.response_length;
+  compat::manual_seed(batch_seed(runtime_.seed, k));
+
+  // 1-2. Rollouts.
+  const QueryBatch queries = parts_.queries(k, B, device);
+  const auto n_positions = parts_.policy->trunk->config().n_positions;
+  if (queries.context.size(1) + N > n_positions) {
+    throw Error("task: a context of " + std::to_string(queries.context.size(1)) + " tokens plus response_length " +
+                std::to_string(N) + " exceeds the model's " + std::to_string(n_positions) + " positions");
+  }
+  RolloutTimes rollout_times;
+  const Rollout rollout =
+      generate_rollout(*parts_.policy, *parts_.reference, *parts_.reward, queries, rollout_options_, &rollout_times);
+  require_finite(rollout.logprobs, "the policy's log-probabilities", k);
+  require_finite(rollout.ref_logprobs, "the reference policy's log-probabilities", k);
+  require_finite(rollout.score, "the score (reward function " + parts_.reward->name() + ")", k);
+
+  // 3. Rewards: -beta * KL on every token, the score on the last (beta before this batch's update).
+  const double beta = kl_.value();
+  const at::Tensor kl = per_token_kl(rollout.logprobs, rollout.ref_logprobs);
+  at::Tensor rewards = kl_penalized_rewards(rollout.score, kl, beta);
+  if (config_.guards.flip_reward_sign) rewards = -rewards;  // test hook: the paper's section-4.4 bug
+  if (config_.guards.check_rewards)
+    check_rewards(rewards, rollout.score, rollout.logprobs, rollout.ref_logprobs, beta, k);
+
+  // 4. PPO epochs.
+  const double lr = config_.ppo.lr * (1.0 - static_cast<double>(k) / static_cast<double>(num_batches()));
+  auto train_start = Clock::now();
+  TrainStats stats;
+  optimize(rollout, rewards, lr, stats);
+  const double train_seconds = seconds_since(train_start, device);
+
+  // 5. KL controller (after training, with the batch's mean summed KL), metrics, guards.
+  const at::Tensor kl_sum = kl.sum(1);
+  const double mean_kl = kl_sum.mean().item<double>();
+  kl_.update(mean_kl, static_cast<double>(B));
+  const double seconds = seconds_since(batch_start, device);
+  const double n_mb = std::max(1, stats.minibatches);
+  nlohmann::ordered_json m;
+  m["batch"] = k;
+  m["episodes"] = (k + 1) * B;
+  m["lr"] = lr;
+  m["score_mean"] = rollout.score.mean().item<double>();
+  m["score_std"] = rollout.score.std(/*unbiased=*/false).item<double>();
+  m["raw_score_mean"] = rollout.raw_score.mean().item<double>();
+  m["penalized_fraction"] = rollout.score.ne(rollout.raw_score).to(at::kFloat).mean().item<double>();
+  m["kl"] = mean_kl;
+  m["kl_coef"] = beta;
+  m["kl_coef_next"] = kl_.value();
+  m["kl_reward"] = -beta * mean_kl;
+  m["entropy"] = stats.entropy / n_mb;
+  m["policy_loss"] = stats.policy_loss / n_mb;
+  m["value_loss"] = stats.value_loss / n_mb;
+  m["policy_clipfrac"] = stats.policy_clipfrac / n_mb;
+  m["value_clipfrac"] = stats.value_clipfrac / n_mb;
+  m["approxkl"] = stats.approxkl / n_mb;
+  m["explained_variance"] = stats.explained_variance / n_mb;
+  m["returns_mean"] = stats.returns_mean / n_mb;
+  m["values_mean"] = rollout.values.mean().item<double>();
+  m["episodes_per_s"] = static_cast<double>(B) / seconds;
+  m["tokens_per_s"] = static_cast<double>(B * N) / seconds;
+  m["time"] = {
+      {"sample", rollout_times.sample}, {"policy", rollout_times.policy}, {"reference", rollout_times.reference},
+      {"reward", rollout_times.reward}, {"train", train_seconds},         {"total", seconds}};
+  for (const char* key : {"sample", "policy", "reference", "reward"}) {
+    times_[key] = times_[key].get<double>() + m["time"][key].get<double>();
+  }
+  times_["train"] = times_["train"].get<double>() + train_seconds;
+
+  spdlog::info(
+      "batch {}/{} | score {:.4f} ± {:.4f} | kl {:.3f} | beta {:.4f} | entropy {:.3f} | loss pg {:.4f} vf {:.4f} | "
+      "clip pg {:.3f} vf {:.3f} | approxkl {:.2e} | ev {:.3f} | {:.1f} eps/s {:.0f} tok/s",
+      k + 1, num_batches(), m["score_mean"].get<double>(), m["score_std"].get<double>(), mean_kl, beta,
+      m["entropy"].get<double>(), m["policy_loss"].get<double>(), m["value_loss"].get<double>(),
+      m["policy_clipfrac"].get<double>(), m["value_clipfrac"].get<double>(), m["approxkl"].get<double>(),
+      m["explained_variance"].get<double>(), m["episodes_per_s"].get<double>(), m["tokens_per_s"].get<double>());
+  append_line("metrics.jsonl", m);
+  if (config_.sample_interval > 0 && k % config_.sample_interval == 0) write_samples(rollout, k);
+
+  next_batch_ = k + 1;
+  trend_.add(m["score_mean"].get<double>(), mean_kl, k);  // throws GuardError on a falling score with rising KL
+  return m;
+}
+
+void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr, TrainStats& stats) {
+  const PpoOptions& o = config_.ppo;
+  const std::int64_t B = o.batch_size, M = o.minibatch_size();
+  const std::int64_t m = o.microbatch_size > 0 ? o.microbatch_size : M;
+  const double micro_weight = static_cast<double>(m) / static_cast<double>(M);
+  const double T = config_.task.temperature;
+  const std::int64_t batch = next_batch_;
+  const at::Device device = runtime_.device;
+
+  for (int epoch = 0; epoch < o.noptepochs; ++epoch) {
+    const at::Tensor permutation = at::randperm(B, at::TensorOptions().dtype(at::kLong)).to(device);
+    for (int mb = 0; mb < o.nminibatches; ++mb) {
+      const at::Tensor rows = permutation.narrow(0, mb * M, M);
+      // Advantages and returns over the whole minibatch, before it is split into microbatches.
+      at::Tensor mb_rewards = rewards.index_select(0, rows);
+      if (o.whiten_rewards) mb_rewards = whiten(mb_rewards, /*shift_mean=*/false);
+      const at::Tensor old_values = r.values.index_select(0, rows);
+      const Gae gae = compute_gae(mb_rewards, old_values, o.gamma, o.lam);
+
+      optimizer_->zero_grad();
+      std::vector<at::Tensor> vpreds;
+      for (std::int64_t s = 0; s < M; s += m) {
+        const at::Tensor idx = rows.narrow(0, s, m);
+        const ResponseAnalysis a =
+            parts_.policy->analyze(r.queries.context.index_select(0, idx), r.queries.context_mask.index_select(0, idx),
+                                   r.response.index_select(0, idx), T, /*with_entropy=*/true);
+        const PolicyLoss pl =
+            policy_loss(a.logprobs, r.logprobs.index_select(0, idx), gae.advantages.narrow(0, s, m), o.cliprange);
+        const ValueLoss vl =
+            value_loss(a.values, old_values.narrow(0, s, m), gae.returns.narrow(0, s, m), o.cliprange_value);
+        const at::Tensor entropy = a.entropy.mean();
+        const at::Tensor pg = config_.guards.flip_loss_sign ? -pl.loss : pl.loss;  // test hook
+        at::Tensor loss = pg + o.vf_coef * vl.loss;
+        if (o.ent_coef > 0) loss = loss - o.ent_coef * entropy;
+        if (!all_finite(loss)) {
+          throw Error("batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) + ", minibatch " +
+                      std::to_string(mb) + ": the loss is " + std::to_string(loss.item<double>()) + " (policy " +
+                      std::to_string(pl.loss.item<double>()) + ", value " + std::to_string(vl.loss.item<double>()) +
+                      "); stopped before anything was saved");
+        }
+        (loss * micro_weight).backward();
+        stats.policy_loss += micro_weight * pl.loss.item<double>();
+        stats.value_loss += micro_weight * vl.loss.item<double>();
+        stats.policy_clipfrac += micro_weight * pl.clipfrac.item<double>();
+        stats.value_clipfrac += micro_weight * vl.clipfrac.item<double>();
+        stats.approxkl += micro_weight * pl.approxkl.item<double>();
+        stats.entropy += micro_weight * entropy.item<double>();
+        vpreds.push_back(a.values.detach());
+      }
+      stats.explained_variance += explained_variance(at::cat(vpreds, 0), gae.returns);
+      stats.returns_mean += gae.returns.mean().item<double>();
+      ++stats.minibatches;
+
+      std::vector<at::Tensor> grads;
+      double norm_sq = 0.0;
+      for (const auto& [name, p] : optimizer_->params()) {
+        grads.push_back(p.grad());
+        if (p.grad().defined()) norm_sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+      }
+      if (!std::isfinite(norm_sq)) {
+        throw Error("batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) + ", minibatch " +
+                    std::to_string(mb) + ": the gradient holds NaN or Inf; stopped before anything was saved");
+      }
+      if (config_.guards.preflight && !preflight_done_) {
+        preflight_done_ = preflight(rows, gae.advantages, mb_rewards, grads, r);
+      }
+      grads.clear();  // autograd may have replaced gradient tensors that were shared
+      if (o.max_grad_norm > 0 && std::sqrt(norm_sq) > o.max_grad_norm) {
+        const double scale = o.max_grad_norm / (std::sqrt(norm_sq) + 1e-6);
+        at::NoGradGuard no_grad;
+        for (const auto& [name, p] : optimizer_->params()) {
+          if (p.grad().defined()) p.grad().mul_(scale);
+        }
+      }
+      optimizer_->step(lr);
+    }
+  }
+}
+
+bool PpoTrainer::preflight(const at::Tensor& rows, const at::Tensor& advantages, const at::Tensor& rewards,
+                           const std::vector<at::Tensor>& loss_grads, const Rollout& r) {
+  // Every episode alike (e.g. all scored 0 at the start): no direction to check yet; try the next minibatch.
+  if (rewards.std(/*unbiased=*/false).item<double>() < 1e-6) {
+    spdlog::debug("preflight: every reward in the minibatch is the same; postponed to the next minibatch");
+    return false;
+  }
+  const PpoOptions& o = config_.ppo;
+  const std::int64_t M = rows.size(0);
+  const std::int64_t m = o.microbatch_size > 0 ? o.microbatch_size : M;
+  const auto& params = optimizer_->params();
+  // The update direction the optimizer is about to follow (before Adam's per-coordinate scaling,
+  // which keeps every coordinate's sign): minus the accumulated gradient of the full loss.
+  std::vector<at::Tensor> direction;
+  for (const auto& g : loss_grads) direction.push_back(g.defined() ? -g.detach().clone() : at::Tensor());
+
+  // (a) Advantages must grow with the episode's total reward.
+  const at::Tensor total_reward = rewards.sum(1).to(at::kDouble), total_adv = advantages.sum(1).to(at::kDouble);
+  double corr = 0.0;
+  if (total_reward.std().item<double>() > 0 && total_adv.std().item<double>() > 0) {
+    corr = at::corrcoef(at::stack({total_reward, total_adv}))[0][1].item<double>();
+  }
+
+  // (b) The gradient of J = mean(A * logp) (the REINFORCE surrogate, computed here and not by
+  // policy_loss) and (c) of E = mean((V - R)^2), microbatch by microbatch.
+  const Gae returns_source = compute_gae(rewards, r.values.index_select(0, rows), o.gamma, o.lam);
+  auto gradient_of = [&](bool objective_j) {
+    optimizer_->zero_grad();
+    for (std::int64_t s = 0; s < M; s += m) {
+      const at::Tensor idx = rows.narrow(0, s, m);
+      const ResponseAnalysis a =
+          parts_.policy->analyze(r.queries.context.index_select(0, idx), r.queries.context_mask.index_select(0, idx),
+                                 r.response.index_select(0, idx), config_.task.temperature);
+      const at::Tensor value = objective_j ? (advantages.narrow(0, s, m) * a.logprobs).mean()
+                                           : (a.values - returns_source.returns.narrow(0, s, m)).pow(2).mean();
+      (value * (static_cast<double>(m) / M)).backward();
+    }
+    std::vector<at::Tensor> out;
+    for (const auto& [name, p] : params) out.push_back(p.grad().defined() ? p.grad().detach().clone() : at::Tensor());
+    return out;
+  };
+  const std::vector<at::Tensor> grad_j = gradient_of(true);
+  const double cos_j = gradient_cosine(direction, grad_j);
+  double value_dot = 0.0;
+  if (o.vf_coef > 0) {
+    const std::vector<at::Tensor> grad_e = gradient_of(false);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (params[i].first.rfind("v_head.", 0) == 0 && direction[i].defined() && grad_e[i].defined()) {
+        value_dot += (direction[i].to(at::kDouble) * grad_e[i].to(at::kDouble)).sum().item<double>();
+      }
+    }
+  }
+  // Put the loss gradient back for the real step.
+  optimizer_->zero_grad();
+  {
+    at::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (loss_grads[i].defined()) params[i].second.mutable_grad().copy_(-direction[i]);
+    }
+  }
+  spdlog::info(
+      "preflight: corr(advantage, reward) {:.3f}, cos(update, grad sum(A logp)) {:.3f}, "
+      "update . grad value error {:.3e}",
+      corr, cos_j, value_dot);
+  std::string problem;
+  if (corr < 0) problem = "the advantages fall as the rewards rise (correlation " + std::to_string(corr) + ")";
+  if (!(cos_j > 0)) {
+    problem =
+        "the update lowers the log-probabilities of high-advantage tokens (cosine between the step and the "
+        "gradient of sum(A * logp) is " +
+        std::to_string(cos_j) + ")";
+  }
+  if (value_dot > 0) problem = "the update moves the values away from the returns";
+  if (!problem.empty()) {
+    throw GuardError("guard: preflight before the first update: " + problem +
+                     "; a sign error in the PPO loss or advantages, stopped before training");
+  }
+  return true;
+}
+
+void PpoTrainer::append_line(const std::string& file, const nlohmann::ordered_json& record) {
+  if (config_.output_dir.empty()) return;
+  const fs::path path = fs::path(config_.output_dir) / file;
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  out << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  if (!out) throw Error(path.string() + ": cannot append a line");
+}
+
+void PpoTrainer::write_samples(const Rollout& r, std::int64_t batch) {
+  const auto n = std::min<std::int64_t>(config_.num_samples, r.response.size(0));
+  const int pad = config_.task.queries.pad_id;
+  const at::Tensor query = r.queries.query.cpu(), processed = r.processed.cpu(), score = r.score.cpu();
+  for (std::int64_t b = 0; b < n; ++b) {
+    auto real_tokens = [pad](const at::Tensor& row) {
+      std::vector<int> out;
+      const auto* p = row.data_ptr<std::int64_t>();
+      for (std::int64_t i = 0; i < row.numel(); ++i) {
+        if (p[i] != pad) out.push_back(static_cast<int>(p[i]));
+      }
+      return out;
+    };
+    const std::vector<int> q = real_tokens(query[b].contiguous()), resp = real_tokens(processed[b].contiguous());
+    nlohmann::ordered_json record = {{"batch", batch}, {"score", score[b].item<double>()}};
+    if (parts_.tokenizer) {
+      record["query"] = parts_.tokenizer->decode(q);
+      record["response"] = parts_.tokenizer->decode(resp);
+    } else {
+      record["query_tokens"] = q;
+      record["response_tokens"] = resp;
+    }
+    append_line("samples.jsonl", record);
+  }
+}
+
+}  // namespace rlhf::ppo

@@ -1,0 +1,163 @@
+// Checkpoints of a PPO run: output_dir/checkpoint/, written through StagedDirectory so a crash never
+// leaves a half-written one.
+//   state.json             format, version, next batch, KL controller, guard history, configuration
+//   policy/                the policy in Hugging Face's layout, value head as v_head.weight/v_head.bias
+//   optimizer.safetensors  Adam's step and moments
+//   rng.safetensors        generator states ("cpu", "cuda.N")
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "rlhf/core/torch_compat.h"
+#include "rlhf/optim/adam.h"
+#include "rlhf/formats/tensor_file.h"
+#include "rlhf/model/checkpoint.h"
+#include "rlhf/ppo/trainer.h"
+#include "rlhf/util/error.h"
+#include "rlhf/util/files.h"
+
+namespace rlhf::ppo {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kFormat = "rlhf-ppo-checkpoint";
+constexpr int kVersion = 1;
+
+std::map<std::string, at::Tensor> read_tensors(const fs::path& path) {
+  const auto file = formats::TensorFile::open(path);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& view : file.tensors()) out.emplace(view.name, model::tensor_from_view(view));
+  return out;
+}
+
+// Keeps the JSON Lines records of `path` whose "batch" is below `end` (a resumed run redoes the rest).
+void cut_records(const fs::path& path, std::int64_t end) {
+  if (!fs::exists(path)) return;
+  std::istringstream in(read_text_file(path));
+  std::string kept, line;
+  std::size_t dropped = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    nlohmann::json record;
+    try {
+      record = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      ++dropped;  // a line cut short by the stop
+      continue;
+    }
+    if (record.contains("batch") && record["batch"].is_number_integer() && record["batch"].get<std::int64_t>() >= end) {
+      ++dropped;
+      continue;
+    }
+    kept += line + "\n";
+  }
+  if (dropped > 0) spdlog::info("{}: dropped {} records of batches not in the checkpoint", path.string(), dropped);
+  write_file_atomic(path, kept);
+}
+
+// Top-level keys whose values differ between two configurations ("ppo.lr", ...).
+void diff_keys(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
+               std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+      if (!b.contains(it.key())) {
+        out.push_back(key);
+      } else {
+        diff_keys(it.value(), b[it.key()], key, out);
+      }
+    }
+    return;
+  }
+  if (a != b) out.push_back(prefix);
+}
+
+}  // namespace
+
+void PpoTrainer::save_checkpoint() {
+  if (config_.output_dir.empty()) throw Error("save_checkpoint: no output_dir configured");
+  // Never save a damaged policy (the loss checks stop the run first; this is the last line).
+  for (const auto& item : parts_.policy->named_parameters()) {
+    if (!item.value().isfinite().all().item<bool>()) {
+      throw Error("checkpoint: parameter " + item.key() + " holds NaN or Inf; not saved");
+    }
+  }
+  StagedDirectory staged(fs::path(config_.output_dir) / "checkpoint");
+  parts_.policy->save(staged.path() / "policy", parts_.tokenizer.get());
+  model::write_tensors(staged.path() / "optimizer.safetensors", optimizer_->state(), {{"format", kFormat}});
+  std::vector<std::pair<std::string, at::Tensor>> rng = {{"cpu", compat::cpu_generator_state()}};
+  const auto cuda = compat::cuda_generator_states();
+  for (std::size_t i = 0; i < cuda.size(); ++i) rng.emplace_back("cuda." + std::to_string(i), cuda[i]);
+  model::write_tensors(staged.path() / "rng.safetensors", rng, {{"format", kFormat}});
+  nlohmann::ordered_json state;
+  state["format"] = kFormat;
+  state["version"] = kVersion;
+  state["next_batch"] = next_batch_;
+  state["num_batches"] = num_batches();
+  state["episodes"] = next_batch_ * config_.ppo.batch_size;
+  state["kl_controller"] = kl_.state();
+  state["trend"] = trend_.state();
+  state["preflight_done"] = preflight_done_;
+  state["config"] = config::to_json(config_);
+  write_file_atomic(staged.path() / "state.json", state.dump(2) + "\n");
+  staged.commit();
+  spdlog::info("checkpoint: {} after batch {}", staged.target().string(), next_batch_);
+}
+
+void PpoTrainer::resume() {
+  if (config_.output_dir.empty()) throw Error("resume: no output_dir configured");
+  const fs::path dir = fs::path(config_.output_dir) / "checkpoint";
+  if (!fs::exists(dir / "state.json")) {
+    throw Error(dir.string() + ": no checkpoint to resume from (state.json missing); run without --resume to start");
+  }
+  const nlohmann::json state = nlohmann::json::parse(read_text_file(dir / "state.json"), nullptr, false);
+  if (state.is_discarded() || !state.is_object() || state.value("format", "") != kFormat) {
+    throw_file_error((dir / "state.json").string(),
+                     std::string("not a PPO checkpoint (expected format \"") + kFormat + "\")");
+  }
+  if (state.value("version", 0) != kVersion) {
+    throw_file_error((dir / "state.json").string(),
+                     "checkpoint version " + state.value("version", nlohmann::json()).dump() +
+                         " is not supported (this build reads " + std::to_string(kVersion) + ")");
+  }
+  std::vector<std::string> changed;
+  diff_keys(config::to_json(config_), state.at("config"), "", changed);
+  for (const auto& key : changed) {
+    spdlog::warn(
+        "resume: configuration key {} differs from the checkpoint's (the run will not match one that went "
+        "straight through)",
+        key);
+  }
+
+  // Weights, by parameter name, into the policy already placed on the device.
+  Policy saved = load_policy(dir / "policy");
+  {
+    at::NoGradGuard no_grad;
+    auto target = parts_.policy->named_parameters();
+    for (const auto& item : saved->named_parameters()) {
+      at::Tensor* dest = target.find(item.key());
+      if (dest == nullptr || dest->sizes() != item.value().sizes()) {
+        throw Error((dir / "policy").string() + ": parameter " + item.key() + " does not fit the policy");
+      }
+      dest->copy_(item.value());
+    }
+  }
+  optimizer_->load_state(read_tensors(dir / "optimizer.safetensors"));
+  kl_.load_state(state.at("kl_controller"));
+  trend_.load_state(state.at("trend"));
+  preflight_done_ = state.value("preflight_done", true);
+  next_batch_ = state.at("next_batch").get<std::int64_t>();
+
+  const auto rng = read_tensors(dir / "rng.safetensors");
+  compat::set_cpu_generator_state(rng.at("cpu"));
+  std::vector<at::Tensor> cuda;
+  for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));
+  compat::set_cuda_generator_states(cuda);
+
+  cut_records(fs::path(config_.output_dir) / "metrics.jsonl", next_batch_);
+  cut_records(fs::path(config_.output_dir) / "samples.jsonl", next_batch_);
+  spdlog::info("resume: {} at batch {}/{}, beta {}", dir.string(), next_batch_, num_batches(), kl_.value());
+}
+
+}  // namespace rlhf::ppo

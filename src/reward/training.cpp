@@ -1,0 +1,244 @@
+#include "rlhf/reward/training.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "rlhf/optim/adam.h"
+#include "rlhf/sampling/sampler.h"
+#include "rlhf/util/error.h"
+
+namespace rlhf::reward {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Right-pads rows of ids into ids [R, T] with pad_id and a mask of the real (in-vocabulary, non-pad) ids.
+std::pair<at::Tensor, at::Tensor> pad_rows(const std::vector<std::vector<int>>& rows, int pad_id, int vocab_size) {
+  std::size_t width = 1;
+  for (const auto& row : rows) width = std::max(width, row.size());
+  const auto R = static_cast<std::int64_t>(rows.size()), T = static_cast<std::int64_t>(width);
+  at::Tensor ids = at::full({R, T}, pad_id, at::kLong);
+  auto a = ids.accessor<std::int64_t, 2>();
+  for (std::int64_t r = 0; r < R; ++r) {
+    for (std::size_t t = 0; t < rows[r].size(); ++t) a[r][t] = rows[r][t];
+  }
+  const at::Tensor mask = ids.ne(pad_id).logical_and(ids.ge(0)).logical_and(ids.lt(vocab_size));
+  return {ids, mask};
+}
+
+std::vector<const data::Comparison*> pointers(const std::vector<data::Comparison>& items, std::size_t begin,
+                                              std::size_t end) {
+  std::vector<const data::Comparison*> out;
+  for (std::size_t i = begin; i < end; ++i) out.push_back(&items[i]);
+  return out;
+}
+
+at::Tensor best_of(const std::vector<const data::Comparison*>& items, const at::Device& device) {
+  std::vector<std::int64_t> best;
+  for (const auto* c : items) best.push_back(c->best);
+  return at::tensor(best, at::kLong).to(device);
+}
+
+double accuracy_of(const at::Tensor& rewards, const at::Tensor& best) {
+  return rewards.argmax(-1).eq(best).to(at::kDouble).mean().item<double>();
+}
+
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> comparison_batch(const std::vector<const data::Comparison*>& items, int pad_id,
+                                                   int vocab_size) {
+  std::vector<std::vector<int>> rows;
+  for (const auto* c : items) {
+    for (const auto& sample : c->samples) {
+      std::vector<int> row = c->query;
+      row.insert(row.end(), sample.begin(), sample.end());
+      rows.push_back(std::move(row));
+    }
+  }
+  return pad_rows(rows, pad_id, vocab_size);
+}
+
+at::Tensor candidate_rewards(RewardModelImpl& model, const std::vector<const data::Comparison*>& items, int pad_id) {
+  const auto N = static_cast<std::int64_t>(items.front()->samples.size());
+  auto [ids, mask] = comparison_batch(items, pad_id, model.trunk->config().vocab_size);
+  const at::Device device = model.trunk->wte->weight.device();
+  return model.forward(ids.to(device), mask.to(device)).view({-1, N});  // [B, N]
+}
+
+Evaluation evaluate(RewardModelImpl& model, const std::vector<data::Comparison>& items, int pad_id, int batch_size) {
+  Evaluation result;
+  if (items.empty()) return result;
+  at::NoGradGuard no_grad;
+  double loss_sum = 0, correct = 0;
+  for (std::size_t start = 0; start < items.size(); start += batch_size) {
+    const auto batch = pointers(items, start, std::min(items.size(), start + batch_size));
+    const at::Tensor rewards = candidate_rewards(model, batch, pad_id);
+    const at::Tensor best = best_of(batch, rewards.device());
+    const auto B = static_cast<double>(batch.size());
+    loss_sum += comparison_loss(rewards, best).item<double>() * B;
+    correct += accuracy_of(rewards, best) * B;
+  }
+  result.count = items.size();
+  result.loss = loss_sum / result.count;
+  result.accuracy = correct / result.count;
+  return result;
+}
+
+nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
+                                  const std::vector<data::Comparison>& validation,
+                                  const RewardTrainingOptions& options, int pad_id,
+                                  const std::function<void(const nlohmann::json&)>& on_record) {
+  if (train.empty()) throw Error("reward training: no training comparisons");
+  std::vector<std::pair<std::string, at::Tensor>> params;
+  for (auto& item : model.named_parameters()) params.emplace_back(item.key(), item.value());
+  optim::AdamOptions adam_options;
+  adam_options.eps = options.adam_eps;
+  adam_options.style = optim::parse_adam_style(options.adam_style);
+  optim::Adam adam(params, adam_options);
+
+  const std::size_t n = train.size();
+  const std::size_t total = n * static_cast<std::size_t>(options.epochs);
+  const std::size_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
+  const std::size_t total_steps = steps_per_epoch * options.epochs;
+  const auto emit = [&](const nlohmann::json& record) {
+    if (on_record) on_record(record);
+  };
+  const auto run_start = Clock::now();
+  std::size_t step = 0, consumed = 0;
+  model.train();
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    // One random order per epoch from the seeded default generator (the paper: one permutation).
+    const at::Tensor order = at::randperm(static_cast<std::int64_t>(n), at::kLong);
+    const auto* order_data = order.data_ptr<std::int64_t>();
+    for (std::size_t start = 0; start < n; start += options.batch_size) {
+      const auto step_start = Clock::now();
+      std::vector<const data::Comparison*> batch;
+      for (std::size_t i = start; i < std::min(n, start + options.batch_size); ++i) batch.push_back(&train[order_data[i]]);
+      // lr_t = lr * (1 - start_index / num_train), as the paper's code.
+      const double lr = options.lr * (1.0 - static_cast<double>(consumed) / static_cast<double>(total));
+      adam.zero_grad();
+      const at::Tensor rewards = candidate_rewards(model, batch, pad_id);
+      const at::Tensor best = best_of(batch, rewards.device());
+      const at::Tensor loss = comparison_loss(rewards, best);
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        throw Error("reward training: the loss became " + std::to_string(loss_value) + " at step " +
+                    std::to_string(step + 1) + "; try a lower training.lr");
+      }
+      loss.backward();
+      adam.step(lr);
+      ++step;
+      consumed += batch.size();
+      const double elapsed = seconds_since(step_start);
+      const double rate = static_cast<double>(batch.size()) / elapsed;
+      emit({{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss_value},
+            {"accuracy", accuracy_of(rewards.detach(), best)}, {"comparisons_per_s", rate}});
+      if (step % options.log_interval == 0 || step == total_steps) {
+        const double so_far = seconds_since(run_start);
+        const double left = so_far / static_cast<double>(consumed) * static_cast<double>(total - consumed);
+        spdlog::info("reward step {}/{}: loss {:.4f}, lr {:.3g}, {:.1f} comparisons/s, {:.0f} s left", step,
+                     total_steps, loss_value, lr, static_cast<double>(consumed) / so_far, left);
+      }
+      if (options.eval_interval > 0 && step % options.eval_interval == 0 && step != total_steps && !validation.empty()) {
+        model.eval();
+        const Evaluation e = evaluate(model, validation, pad_id, options.batch_size);
+        model.train();
+        emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
+      }
+    }
+  }
+  model.eval();
+  nlohmann::json summary = {{"steps", step},
+                            {"comparisons", consumed},
+                            {"seconds", seconds_since(run_start)},
+                            {"comparisons_per_s", static_cast<double>(consumed) / seconds_since(run_start)}};
+  const Evaluation train_eval = evaluate(model, train, pad_id, options.batch_size);
+  summary["train_loss"] = train_eval.loss;
+  summary["train_accuracy"] = train_eval.accuracy;
+  if (!validation.empty()) {
+    const Evaluation e = evaluate(model, validation, pad_id, options.batch_size);
+    summary["validation_loss"] = e.loss;
+    summary["validation_accuracy"] = e.accuracy;
+    summary["validation_count"] = e.count;
+    emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
+    spdlog::info("reward validation: loss {:.4f}, accuracy {:.3f} on {} comparisons", e.loss, e.accuracy, e.count);
+  }
+  return summary;
+}
+
+NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Impl& reference,
+                                          const std::vector<std::vector<int>>& contexts,
+                                          const std::vector<std::vector<int>>& raw_queries,
+                                          const NormalizationOptions& options, int pad_id) {
+  if (contexts.empty() || contexts.size() != raw_queries.size()) {
+    throw Error("reward normalisation: no queries to sample from");
+  }
+  at::NoGradGuard no_grad;
+  model.reset_normalization();
+  const at::Device device = reference.wte->weight.device();
+  const int vocab = reference.config().vocab_size;
+  sampling::SamplingOptions sampling;
+  sampling.temperature = options.temperature;
+  sampling.max_new_tokens = options.response_length;
+  sampling.stop_at_eos = false;  // the paper: fixed length, untruncated, no penalty
+  std::vector<at::Tensor> rewards;
+  std::size_t next = 0, drawn = 0;
+  while (drawn < static_cast<std::size_t>(options.samples)) {
+    const std::size_t batch = std::min<std::size_t>(options.rollout_batch_size, options.samples - drawn);
+    std::vector<std::vector<int>> ctx, raw;
+    for (std::size_t i = 0; i < batch; ++i, next = (next + 1) % contexts.size()) {
+      ctx.push_back(contexts[next]);
+      raw.push_back(raw_queries[next]);
+    }
+    auto [ctx_ids, ctx_mask] = pad_rows(ctx, pad_id, vocab);
+    const auto samples = sampling::sample(reference, ctx_ids.to(device), ctx_mask.to(device), sampling);
+    const at::Tensor query = pad_rows(raw, pad_id, vocab).first.to(device);
+    rewards.push_back(model.score(query, samples.tokens.to(model.trunk->wte->weight.device()), pad_id).to(at::kDouble));
+    drawn += batch;
+  }
+  const at::Tensor all = at::cat(rewards).cpu();
+  NormalizationStats stats;
+  stats.count = static_cast<std::size_t>(all.numel());
+  stats.raw_mean = all.mean().item<double>();
+  stats.raw_std = std::sqrt((all - stats.raw_mean).pow(2).mean().item<double>());  // population std
+  model.set_normalization(stats.raw_mean, stats.raw_std);
+  spdlog::info("reward normalisation: {} reference samples, raw mean {:.4f}, std {:.4f} -> gain {:.4f}, bias {:.4f}",
+               stats.count, stats.raw_mean, stats.raw_std, model.gain.item<double>(), model.bias.item<double>());
+  return stats;
+}
+
+double benchmark_training(RewardModelImpl& model, int batch_size, int num_samples, int query_length, int sample_length,
+                          int steps) {
+  const int vocab = model.trunk->config().vocab_size;
+  std::vector<data::Comparison> items(static_cast<std::size_t>(batch_size) * (steps + 1));
+  const at::Tensor random = at::randint(vocab, {static_cast<std::int64_t>(items.size()), num_samples + 1,
+                                                std::max(query_length, sample_length)}, at::kLong);
+  auto a = random.accessor<std::int64_t, 3>();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    for (int t = 0; t < query_length; ++t) items[i].query.push_back(static_cast<int>(a[i][0][t]));
+    items[i].samples.resize(num_samples);
+    for (int n = 0; n < num_samples; ++n) {
+      for (int t = 0; t < sample_length; ++t) items[i].samples[n].push_back(static_cast<int>(a[i][n + 1][t]));
+    }
+  }
+  RewardTrainingOptions options;
+  options.batch_size = batch_size;
+  options.log_interval = 1 << 30;
+  // The first step is a warm-up (allocations); time the rest.
+  std::vector<data::Comparison> warmup(items.begin(), items.begin() + batch_size);
+  train_reward_model(model, warmup, {}, options, data::kOpenAiPad);
+  std::vector<data::Comparison> timed(items.begin() + batch_size, items.end());
+  double rate = 0;
+  train_reward_model(model, timed, {}, options, data::kOpenAiPad, [&](const nlohmann::json& record) {
+    if (record.contains("comparisons_per_s") && !record.contains("eval")) rate += record["comparisons_per_s"].get<double>();
+  });
+  return rate / steps;
+}
+
+}  // namespace rlhf::reward
