@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "rlhf/core/torch_compat.h"
-#include "rlhf/optim/adam.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/optim/adam.h"
 #include "rlhf/ppo/advantages.h"
 #include "rlhf/ppo/losses.h"
 #include "rlhf/tokenizer/tokenizer.h"

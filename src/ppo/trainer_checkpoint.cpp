@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "rlhf/core/torch_compat.h"
-#include "rlhf/optim/adam.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/optim/adam.h"
 #include "rlhf/ppo/trainer.h"
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"

@@ -12,6 +12,8 @@
 
 #include "rlhf/ppo/guards.h"
 #include "rlhf/ppo/trainer.h"
+#include "rlhf/reward/reward_model.h"
+#include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/files.h"
 
 namespace rlhf::ppo {
@@ -284,6 +286,41 @@ TEST_F(PpoTrainerTest, DivergingLossStopsTheRunBeforeAnyCheckpoint) {
     EXPECT_THAT(e.what(), HasSubstr("stopped before anything was saved"));
   }
   EXPECT_FALSE(fs::exists(dir / "inf" / "checkpoint"));
+}
+
+TEST_F(PpoTrainerTest, TrainsAgainstARewardModelDirectoryInBf16) {
+  // A reward model as `rlhf train-reward` writes it (head at its initialization), scored through the
+  // RewardFunction adapter: the same values as the model itself, then two PPO batches with the
+  // reference and the reward model in bf16.
+  at::manual_seed(3);
+  reward::RewardModel rm = reward::make_reward_model(kTiny);
+  const auto tokenizer = tokenizer::load_tokenizer(kTiny);
+  reward::save_reward_model(*rm, dir / "rm", *tokenizer, {{"pad_id", 50259}});
+
+  core::Runtime runtime;
+  RewardOptions options;
+  options.kind = "model";
+  options.model_dir = (dir / "rm").string();
+  const auto function = make_reward_function(options, runtime, 50259);
+  const at::Tensor query = at::randint(500, {5, 6}, at::kLong).masked_fill(at::arange(6).ge(4), 50259);
+  const at::Tensor response = at::randint(500, {5, 4}, at::kLong);
+  at::Tensor expected;
+  {
+    at::NoGradGuard no_grad;
+    expected = rm->score(query, response, 50259);
+  }
+  EXPECT_TRUE(at::allclose(function->score(query, response), expected, 1e-5, 1e-5));
+
+  TrainPolicyConfig c = tiny_config(dir / "run", 2);
+  c.reward.kind = "model";
+  c.reward.model_dir = (dir / "rm").string();
+  c.runtime.precision = "bf16";
+  PpoTrainer t = make_trainer(c);
+  ASSERT_NO_THROW(t.run());
+  const auto m = read_records(dir / "run" / "metrics.jsonl");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_TRUE(std::isfinite(m[1]["score_mean"].get<double>()));
+  EXPECT_GT(m[0]["score_std"].get<double>(), 0.0);  // the reward model really scored the responses
 }
 
 }  // namespace
