@@ -3,6 +3,8 @@
 
 #include "common.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/ppo/benchmark.h"
+#include "rlhf/reward/training.h"
 #include "rlhf/sampling/benchmark.h"
 #include "rlhf/util/error.h"
 #include "text_inputs.h"
@@ -15,6 +17,10 @@ struct BenchConfig {
   std::string model;          // a model directory, or empty to use `size` with random weights
   std::string size = "124M";  // 124M, 355M, 774M, 1.5B
   sampling::BenchOptions bench;
+  bool reward = false;        // also time reward-model training steps
+  int reward_samples = 4;     // candidates per comparison
+  bool ppo = false;           // also time whole PPO batches
+  int ppo_batch_size = 64;    // episodes per PPO batch
 
   template <class V>
   void visit(V& v) {
@@ -27,6 +33,11 @@ struct BenchConfig {
     v.field("iterations", bench.iterations, "Timed repetitions (median reported)", config::Range::at_least(1));
     v.field("warmup", bench.warmup, "Untimed repetitions first", config::Range::at_least(0));
     v.field("temperature", bench.temperature, "Sampling temperature", config::Range::greater_than(0.0));
+    v.field("reward", reward, "Also time reward-model training (batch_size comparisons of prompt_length + new_tokens)");
+    v.field("reward_samples", reward_samples, "Candidates per comparison in the reward benchmark",
+            config::Range::at_least(2));
+    v.field("ppo", ppo, "Also time whole PPO batches (rollout, reference, reward model, 4 epochs of training)");
+    v.field("ppo_batch_size", ppo_batch_size, "Episodes per PPO batch in the PPO benchmark", config::Range::at_least(1));
   }
 };
 
@@ -48,6 +59,24 @@ void run_bench(BenchArgs& args) {
   result["device"] = runtime.device.str();
   result["threads"] = runtime.threads;
   result["precision"] = config.runtime.precision;
+  if (config.reward) {
+    // A reward model with this trunk (head freshly initialised), trained in fp32 as train-reward does.
+    model->to(at::kFloat);
+    reward::RewardModel reward_model(model);
+    reward_model->to(runtime.device);
+    result["reward_training_comparisons_per_s"] = reward::benchmark_training(
+        *reward_model, config.bench.batch_size, config.reward_samples, config.bench.prompt_length,
+        config.bench.new_tokens, config.bench.iterations);
+  }
+  if (config.ppo) {
+    ppo::BenchmarkOptions options;
+    options.batch_size = config.ppo_batch_size;
+    options.query_length = config.bench.prompt_length;
+    options.response_length = config.bench.new_tokens;
+    options.batches = config.bench.iterations;
+    options.warmup = config.bench.warmup;
+    result["ppo"] = ppo::benchmark(model->config(), options, runtime);
+  }
   save_config_next_to(args.output, config);
   write_output(args.output, result.dump(2) + "\n");
 }
@@ -67,6 +96,9 @@ void register_bench(CLI::App& app) {
   add_key_flag(*cmd, "--new-tokens", "new_tokens", args->layers, "Sampled tokens");
   add_key_flag(*cmd, "--iterations", "iterations", args->layers, "Timed repetitions");
   add_key_flag(*cmd, "--warmup", "warmup", args->layers, "Untimed repetitions");
+  add_bool_flag(*cmd, "--reward", "reward", args->layers, "Also time reward-model training");
+  add_bool_flag(*cmd, "--ppo", "ppo", args->layers, "Also time whole PPO batches");
+  add_key_flag(*cmd, "--ppo-batch-size", "ppo_batch_size", args->layers, "Episodes per PPO batch");
   cmd->add_option("--output,-o", args->output, "Output JSON file (default: stdout)");
   cmd->callback([args] { run_bench(*args); });
 }

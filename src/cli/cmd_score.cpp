@@ -1,6 +1,5 @@
 // rlhf score: rewards of (query, response) pairs under a trained reward model, JSON out.
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
 #include "common.h"
@@ -36,6 +35,7 @@ struct ScoreArgs {
 struct Pair {
   std::vector<int> query, response;
   nlohmann::json source;  // what is echoed in the output
+  std::string where;      // "FILE: line N" or "pair N", for errors
 };
 
 // A JSON Lines file of {"query", "response"} texts or {"query_tokens", "response_tokens"} ids.
@@ -61,22 +61,46 @@ std::vector<Pair> read_pairs(const std::string& path, const tokenizer::Tokenizer
         pair.query = tokenizer.encode(record.at("query").get<std::string>());
         pair.response = tokenizer.encode(record.at("response").get<std::string>());
       } else {
-        throw_file_error(path, where + "expected {\"query\", \"response\"} texts or {\"query_tokens\", \"response_tokens\"}");
+        throw_file_error(path,
+                         where + "expected {\"query\", \"response\"} texts or {\"query_tokens\", \"response_tokens\"}");
       }
     } catch (const nlohmann::json::exception& e) {
       throw_file_error(path, where + "wrong type (" + e.what() + ")");
     }
     pair.source = record;
+    pair.where = path + ": line " + std::to_string(number);
     pairs.push_back(std::move(pair));
   }
   return pairs;
+}
+
+// Every id is in the vocabulary or the pad id, and the real tokens of each pair fit the context.
+void check_pairs(const std::vector<Pair>& pairs, int pad_id, const model::Gpt2Config& config) {
+  for (const auto& pair : pairs) {
+    int real = 0;
+    for (const auto* ids : {&pair.query, &pair.response}) {
+      for (int id : *ids) {
+        if (id == pad_id) continue;
+        if (id < 0 || id >= config.vocab_size) {
+          throw Error(pair.where + ": token id " + std::to_string(id) + " is outside the vocabulary (" +
+                      std::to_string(config.vocab_size) + " ids) and not the pad id " + std::to_string(pad_id));
+        }
+        ++real;
+      }
+    }
+    if (real > config.n_positions) {
+      throw Error(pair.where + ": " + std::to_string(real) + " tokens, more than the model's context of " +
+                  std::to_string(config.n_positions));
+    }
+  }
 }
 
 // Right-pads rows into [B, T] with pad_id.
 at::Tensor pad_with(const std::vector<std::vector<int>>& rows, int pad_id) {
   std::size_t width = 1;
   for (const auto& row : rows) width = std::max(width, row.size());
-  at::Tensor ids = at::full({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}, pad_id, at::kLong);
+  at::Tensor ids =
+      at::full({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}, pad_id, at::kLong);
   auto a = ids.accessor<std::int64_t, 2>();
   for (std::size_t r = 0; r < rows.size(); ++r) {
     for (std::size_t t = 0; t < rows[r].size(); ++t) a[r][t] = rows[r][t];
@@ -96,8 +120,10 @@ void run_score(ScoreArgs& args) {
   const auto tokenizer = tokenizer::load_tokenizer(config.reward_model);
   std::vector<Pair> pairs;
   for (std::size_t i = 0; i < args.queries.size(); ++i) {
-    pairs.push_back({tokenizer->encode(args.queries[i]), tokenizer->encode(args.responses[i]),
-                     {{"query", args.queries[i]}, {"response", args.responses[i]}}});
+    pairs.push_back({tokenizer->encode(args.queries[i]),
+                     tokenizer->encode(args.responses[i]),
+                     {{"query", args.queries[i]}, {"response", args.responses[i]}},
+                     "pair " + std::to_string(i)});
   }
   if (!args.file.empty()) {
     auto more = read_pairs(args.file, *tokenizer);
@@ -108,9 +134,10 @@ void run_score(ScoreArgs& args) {
   nlohmann::json info;
   reward::RewardModel model = reward::load_reward_model(config.reward_model, &info);
   const int pad_id = info.value("pad_id", 50259);
-  const int context = model->trunk->config().n_positions;
+  check_pairs(pairs, pad_id, model->trunk->config());
   const at::ScalarType dtype = core::precision_dtype(runtime.precision);
-  if (dtype == at::kHalf && runtime.device.is_cpu()) throw Error("precision: fp16 is not supported on the CPU (use fp32 or bf16)");
+  if (dtype == at::kHalf && runtime.device.is_cpu())
+    throw Error("precision: fp16 is not supported on the CPU (use fp32 or bf16)");
   model->to(runtime.device, dtype);
   model->eval();
   at::NoGradGuard no_grad;
@@ -119,15 +146,13 @@ void run_score(ScoreArgs& args) {
     const std::size_t end = std::min(pairs.size(), start + config.batch_size);
     std::vector<std::vector<int>> queries, responses;
     for (std::size_t i = start; i < end; ++i) {
-      if (static_cast<int>(pairs[i].query.size() + pairs[i].response.size()) > context) {
-        throw Error("pair " + std::to_string(i) + " has " + std::to_string(pairs[i].query.size() + pairs[i].response.size()) +
-                    " tokens, more than the model's context of " + std::to_string(context));
-      }
       queries.push_back(pairs[i].query);
       responses.push_back(pairs[i].response);
     }
-    const at::Tensor rewards = model->score(pad_with(queries, pad_id).to(runtime.device),
-                                            pad_with(responses, pad_id).to(runtime.device), pad_id).cpu();
+    const at::Tensor rewards = model
+                                   ->score(pad_with(queries, pad_id).to(runtime.device),
+                                           pad_with(responses, pad_id).to(runtime.device), pad_id)
+                                   .cpu();
     for (std::size_t i = start; i < end; ++i) {
       nlohmann::json r = pairs[i].source;
       r["reward"] = rewards[static_cast<std::int64_t>(i - start)].item<double>();

@@ -1,5 +1,7 @@
 // rlhf train-reward: a reward model from best-of-N comparisons (paper-spec section 3).
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "common.h"
 #include "rlhf/data/labels.h"
@@ -8,9 +10,12 @@
 #include "rlhf/reward/training.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
+#include "rlhf/util/files.h"
 
 namespace rlhf::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct LabelsSection {
   std::string path;            // the label file
@@ -25,12 +30,12 @@ struct LabelsSection {
 
 struct TrainRewardConfig {
   core::RuntimeConfig runtime;
-  std::string model;                        // pretrained GPT-2 directory: trunk init and reference policy
+  std::string model;  // pretrained GPT-2 directory: trunk init and reference policy
   LabelsSection labels;
-  data::QueryOptions queries;               // normalisation queries; empty path = the label queries
+  data::QueryOptions queries;  // normalisation queries; empty path = the label queries
   reward::RewardTrainingOptions training;
   reward::NormalizationOptions normalization;
-  std::string output;                       // the reward-model directory to write
+  std::string output;  // the reward-model directory to write
 
   template <class V>
   void visit(V& v) {
@@ -49,7 +54,8 @@ struct TrainRewardArgs {
   ConfigLayers layers;
 };
 
-// Policy inputs and raw queries for normalisation samples.
+// Policy inputs and raw queries for normalisation samples: the query dataset's (prefix + padded query +
+// suffix, and the padded query), or without one the label file's training queries (both roles).
 std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> normalization_queries(
     const TrainRewardConfig& config, const tokenizer::Tokenizer& tokenizer,
     const std::vector<data::Comparison>& labels) {
@@ -61,6 +67,7 @@ std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> normaliz
       raw.push_back(dataset[i].tokens);
     }
   } else {
+    spdlog::info("normalisation: no queries.path, sampling continuations of the label file's queries");
     for (const auto& c : labels) {
       contexts.push_back(c.query);
       raw.push_back(c.query);
@@ -69,13 +76,51 @@ std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> normaliz
   return {contexts, raw};
 }
 
+// Problems that would otherwise surface only after a long run: an output path that cannot be written,
+// pad ids that disagree.
+void check_before_loading(const TrainRewardConfig& config) {
+  if (config.model.empty()) throw Error("model: no pretrained model directory given (--model DIR)");
+  if (config.labels.path.empty()) throw Error("labels.path: no label file given (--labels FILE)");
+  if (config.output.empty()) throw Error("output: no output directory given (--output DIR)");
+  std::error_code ec;
+  if (!fs::is_directory(config.model, ec)) throw Error("model: " + config.model + " is not a directory");
+  if (fs::exists(config.output, ec) && !fs::is_directory(config.output, ec)) {
+    throw Error("output: " + config.output + " exists and is not a directory");
+  }
+  { StagedDirectory probe(config.output); }  // creates the parent; the probe is removed again
+  if (!config.queries.path.empty() && config.queries.pad_id != config.labels.options.pad_id) {
+    throw Error("queries.pad_id (" + std::to_string(config.queries.pad_id) + ") differs from labels.pad_id (" +
+                std::to_string(config.labels.options.pad_id) + "); the reward model masks one pad id");
+  }
+}
+
+// Everything the model reads must fit its context.
+void check_lengths(const TrainRewardConfig& config, const model::Gpt2Config& model_config,
+                   const std::vector<data::Comparison>& labels, const std::vector<std::vector<int>>& contexts) {
+  const auto context = static_cast<std::size_t>(model_config.n_positions);
+  const int pad_id = config.labels.options.pad_id;
+  const std::size_t longest = reward::longest_comparison(labels, pad_id, model_config.vocab_size);
+  if (longest > context) {
+    throw_file_error(config.labels.path, "a query with a sample has " + std::to_string(longest) +
+                                             " tokens, more than the model's context of " + std::to_string(context) +
+                                             " (set labels.max_query_length / max_sample_length to find it)");
+  }
+  const bool normalize = config.normalization.before || config.normalization.after;
+  std::size_t widest = 0;
+  for (const auto& c : contexts) widest = std::max(widest, c.size());
+  if (normalize && widest + config.normalization.response_length > context) {
+    throw Error("normalization.response_length: " + std::to_string(config.normalization.response_length) +
+                " tokens after queries of " + std::to_string(widest) + " (" +
+                (config.queries.path.empty() ? config.labels.path : config.queries.path) +
+                ") exceed the model's context of " + std::to_string(context));
+  }
+}
+
 void run_train_reward(TrainRewardArgs& args) {
   const auto config = resolve_config<TrainRewardConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
-  if (config.model.empty()) throw Error("model: no pretrained model directory given (--model DIR)");
-  if (config.labels.path.empty()) throw Error("labels.path: no label file given (--labels FILE)");
-  if (config.output.empty()) throw Error("output: no output directory given (--output DIR)");
+  check_before_loading(config);
 
   const auto tokenizer = tokenizer::load_tokenizer(config.model);
   const data::LabelSet labels = data::read_labels(config.labels.path, *tokenizer, config.labels.options);
@@ -85,26 +130,41 @@ void run_train_reward(TrainRewardArgs& args) {
   spdlog::info("{}: {} comparisons of {} samples: {} for training, {} held out", config.labels.path,
                labels.items.size(), labels.num_samples, train.size(), validation.size());
   const int pad_id = config.labels.options.pad_id;
+  const bool normalize = config.normalization.before || config.normalization.after;
+  std::vector<std::vector<int>> contexts, raw_queries;
+  if (normalize) std::tie(contexts, raw_queries) = normalization_queries(config, *tokenizer, train);
 
+  // Training runs in fp32 (--precision applies to the reference policy's sampling and to scoring).
   reward::RewardModel model = reward::make_reward_model(config.model);
+  check_lengths(config, model->trunk->config(), labels.items, contexts);
   model->to(runtime.device);
-  model::Gpt2 reference = load_inference_model(config.model, runtime);
-  const auto [contexts, raw_queries] = normalization_queries(config, *tokenizer, train);
+  model::Gpt2 reference{nullptr};
+  if (normalize) reference = load_inference_model(config.model, runtime);
 
-  nlohmann::json info = {{"pad_id", pad_id}, {"num_samples", labels.num_samples}, {"labels", config.labels.path}};
+  nlohmann::json info = {{"pad_id", pad_id},
+                         {"num_samples", labels.num_samples},
+                         {"labels", config.labels.path},
+                         {"pretrained", config.model},
+                         {"normalization", {{"target_mean", 0.0}, {"target_std", 1.0}}}};
   std::string metrics;
   const auto record = [&](const nlohmann::json& r) { metrics += r.dump() + "\n"; };
-  if (config.normalization.before) {
-    const auto s = reward::normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
-    info["normalization_before"] = {{"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}};
-  }
+  const auto normalize_now = [&](const char* when) {
+    const auto s =
+        reward::normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
+    info[std::string("normalization_") + when] = {{"raw_mean", s.raw_mean},
+                                                  {"raw_std", s.raw_std},
+                                                  {"samples", s.count},
+                                                  {"gain", model->gain.item<double>()},
+                                                  {"bias", model->bias.item<double>()}};
+    record({{"normalization", when}, {"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}});
+  };
+  if (config.normalization.before) normalize_now("before");
   info["training"] = reward::train_reward_model(*model, train, validation, config.training, pad_id, record);
-  if (config.normalization.after) {
-    const auto s = reward::normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
-    info["normalization_after"] = {{"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}};
-  }
-  reward::save_reward_model(*model, config.output, *tokenizer, info,
-                            {{"metrics.jsonl", metrics}, {"train_reward.config.json", config::to_json(config).dump(2) + "\n"}});
+  info["training"]["train_count"] = train.size();
+  if (config.normalization.after) normalize_now("after");
+  reward::save_reward_model(
+      *model, config.output, *tokenizer, info,
+      {{"metrics.jsonl", metrics}, {"train_reward.config.json", config::to_json(config).dump(2) + "\n"}});
   spdlog::info("reward model written to {}", config.output);
 }
 

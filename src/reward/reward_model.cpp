@@ -49,12 +49,25 @@ void RewardModelImpl::set_normalization(double raw_mean, double raw_std) {
 }
 
 at::Tensor RewardModelImpl::forward(const at::Tensor& ids, const at::Tensor& mask) {
-  const at::Tensor real = mask.to(at::kBool);
-  const at::Tensor hidden = trunk->forward(ids, real, model::positions_from_mask(real));  // [B, T, C]
-  // The trunk gives every pad the output of the last real token before it, so the last column holds
-  // the last real token's output whatever the padding.
-  const at::Tensor last = hidden.select(1, hidden.size(1) - 1);  // [B, C]
-  const at::Tensor raw = head->forward(last.to(head->weight.scalar_type())).squeeze(-1).to(at::kFloat);  // [B]
+  const at::Tensor real = mask.to(at::kBool);  // [B, T]
+  const auto T = ids.size(1);
+  const std::int64_t context = trunk->config().n_positions;
+  if (T > context) {
+    // Wider than the context is fine as long as the real tokens fit (pads take no position).
+    const auto longest = real.sum(1).max().item<std::int64_t>();
+    if (longest > context) {
+      throw Error("reward model: a sequence has " + std::to_string(longest) + " real tokens, more than the model's " +
+                  "context of " + std::to_string(context));
+    }
+  }
+  // Pads after the last fitting real token would get position `context`; their value never matters.
+  const at::Tensor positions = model::positions_from_mask(real).clamp_max(context - 1);
+  const at::Tensor hidden = trunk->forward(ids, real, positions);  // [B, T, C]
+  // Read at each row's last real token explicitly (the trunk also copies it into trailing pads).
+  const at::Tensor last_index = model::last_real_index(real).select(1, T - 1);  // [B]
+  const at::Tensor last =
+      hidden.gather(1, last_index.view({-1, 1, 1}).expand({hidden.size(0), 1, hidden.size(2)})).squeeze(1);  // [B, C]
+  const at::Tensor raw = head->forward(last.to(head->weight.scalar_type())).squeeze(-1).to(at::kFloat);      // [B]
   return raw * gain.to(at::kFloat) + bias.to(at::kFloat);
 }
 

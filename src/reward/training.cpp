@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -65,6 +66,7 @@ std::pair<at::Tensor, at::Tensor> comparison_batch(const std::vector<const data:
 }
 
 at::Tensor candidate_rewards(RewardModelImpl& model, const std::vector<const data::Comparison*>& items, int pad_id) {
+  if (items.empty()) throw Error("candidate_rewards: no comparisons");
   const auto N = static_cast<std::int64_t>(items.front()->samples.size());
   auto [ids, mask] = comparison_batch(items, pad_id, model.trunk->config().vocab_size);
   const at::Device device = model.trunk->wte->weight.device();
@@ -90,85 +92,140 @@ Evaluation evaluate(RewardModelImpl& model, const std::vector<data::Comparison>&
   return result;
 }
 
-nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
-                                  const std::vector<data::Comparison>& validation,
-                                  const RewardTrainingOptions& options, int pad_id,
-                                  const std::function<void(const nlohmann::json&)>& on_record) {
-  if (train.empty()) throw Error("reward training: no training comparisons");
+namespace {
+
+struct StepResult {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+// One optimizer step on `batch`: forward and backward in microbatches (the loss of each scaled by its
+// share of the batch, so the accumulated gradient is that of the batch mean), then Adam with `lr`.
+StepResult train_step(RewardModelImpl& model, optim::Adam& adam, const std::vector<const data::Comparison*>& batch,
+                      double lr, int pad_id, int microbatch_size) {
+  const std::size_t micro = microbatch_size > 0 ? static_cast<std::size_t>(microbatch_size) : batch.size();
+  const auto B = static_cast<double>(batch.size());
+  StepResult result;
+  adam.zero_grad();
+  for (std::size_t start = 0; start < batch.size(); start += micro) {
+    const std::vector<const data::Comparison*> part(batch.begin() + start,
+                                                    batch.begin() + std::min(batch.size(), start + micro));
+    const at::Tensor rewards = candidate_rewards(model, part, pad_id);  // [b, N]
+    const at::Tensor best = best_of(part, rewards.device());
+    const at::Tensor loss = comparison_loss(rewards, best);
+    const double share = static_cast<double>(part.size()) / B;
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error("reward training: the loss became " + std::to_string(loss_value) + " at step " +
+                  std::to_string(adam.steps() + 1) + "; try a lower training.lr");
+    }
+    (loss * share).backward();
+    result.loss += loss_value * share;
+    result.accuracy += accuracy_of(rewards.detach(), best) * share;
+  }
+  adam.step(lr);
+  return result;
+}
+
+optim::Adam make_adam(RewardModelImpl& model, const RewardTrainingOptions& options) {
   std::vector<std::pair<std::string, at::Tensor>> params;
   for (auto& item : model.named_parameters()) params.emplace_back(item.key(), item.value());
   optim::AdamOptions adam_options;
   adam_options.eps = options.adam_eps;
   adam_options.style = optim::parse_adam_style(options.adam_style);
-  optim::Adam adam(params, adam_options);
+  return optim::Adam(params, adam_options);
+}
 
+}  // namespace
+
+std::size_t longest_comparison(const std::vector<data::Comparison>& items, int pad_id, int vocab_size) {
+  const auto real = [&](const std::vector<int>& ids) {
+    return static_cast<std::size_t>(
+        std::count_if(ids.begin(), ids.end(), [&](int id) { return id != pad_id && id >= 0 && id < vocab_size; }));
+  };
+  std::size_t longest = 0;
+  for (const auto& c : items) {
+    for (const auto& sample : c.samples) longest = std::max(longest, real(c.query) + real(sample));
+  }
+  return longest;
+}
+
+nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
+                                  const std::vector<data::Comparison>& validation, const RewardTrainingOptions& options,
+                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record) {
+  if (train.empty()) throw Error("reward training: no training comparisons");
+  optim::Adam adam = make_adam(model, options);
   const std::size_t n = train.size();
+  const std::size_t batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t total = n * static_cast<std::size_t>(options.epochs);
-  const std::size_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
-  const std::size_t total_steps = steps_per_epoch * options.epochs;
+  const std::size_t total_steps = (n + batch_size - 1) / batch_size * options.epochs;
   const auto emit = [&](const nlohmann::json& record) {
     if (on_record) on_record(record);
   };
+  const auto validate = [&](std::size_t step) {
+    model.eval();
+    const Evaluation e =
+        evaluate(model, validation, pad_id, options.microbatch_size > 0 ? options.microbatch_size : options.batch_size);
+    model.train();
+    emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
+    return e;
+  };
   const auto run_start = Clock::now();
   std::size_t step = 0, consumed = 0;
+  double epoch_loss = 0, epoch_accuracy = 0, epoch_steps = 0;
   model.train();
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     // One random order per epoch from the seeded default generator (the paper: one permutation).
     const at::Tensor order = at::randperm(static_cast<std::int64_t>(n), at::kLong);
     const auto* order_data = order.data_ptr<std::int64_t>();
-    for (std::size_t start = 0; start < n; start += options.batch_size) {
+    epoch_loss = epoch_accuracy = epoch_steps = 0;
+    for (std::size_t start = 0; start < n; start += batch_size) {
       const auto step_start = Clock::now();
       std::vector<const data::Comparison*> batch;
-      for (std::size_t i = start; i < std::min(n, start + options.batch_size); ++i) batch.push_back(&train[order_data[i]]);
+      for (std::size_t i = start; i < std::min(n, start + batch_size); ++i) batch.push_back(&train[order_data[i]]);
       // lr_t = lr * (1 - start_index / num_train), as the paper's code.
       const double lr = options.lr * (1.0 - static_cast<double>(consumed) / static_cast<double>(total));
-      adam.zero_grad();
-      const at::Tensor rewards = candidate_rewards(model, batch, pad_id);
-      const at::Tensor best = best_of(batch, rewards.device());
-      const at::Tensor loss = comparison_loss(rewards, best);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        throw Error("reward training: the loss became " + std::to_string(loss_value) + " at step " +
-                    std::to_string(step + 1) + "; try a lower training.lr");
-      }
-      loss.backward();
-      adam.step(lr);
+      const StepResult r = train_step(model, adam, batch, lr, pad_id, options.microbatch_size);
       ++step;
       consumed += batch.size();
-      const double elapsed = seconds_since(step_start);
-      const double rate = static_cast<double>(batch.size()) / elapsed;
-      emit({{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss_value},
-            {"accuracy", accuracy_of(rewards.detach(), best)}, {"comparisons_per_s", rate}});
+      epoch_loss += r.loss;
+      epoch_accuracy += r.accuracy;
+      epoch_steps += 1;
+      const double rate = static_cast<double>(batch.size()) / seconds_since(step_start);
+      emit({{"step", step},
+            {"epoch", epoch},
+            {"lr", lr},
+            {"loss", r.loss},
+            {"accuracy", r.accuracy},
+            {"comparisons_per_s", rate}});
       if (step % options.log_interval == 0 || step == total_steps) {
         const double so_far = seconds_since(run_start);
         const double left = so_far / static_cast<double>(consumed) * static_cast<double>(total - consumed);
-        spdlog::info("reward step {}/{}: loss {:.4f}, lr {:.3g}, {:.1f} comparisons/s, {:.0f} s left", step,
-                     total_steps, loss_value, lr, static_cast<double>(consumed) / so_far, left);
+        spdlog::info("reward step {}/{}: loss {:.4f}, accuracy {:.3f}, lr {:.3g}, {:.1f} comparisons/s, {:.0f} s left",
+                     step, total_steps, r.loss, r.accuracy, lr, static_cast<double>(consumed) / so_far, left);
       }
-      if (options.eval_interval > 0 && step % options.eval_interval == 0 && step != total_steps && !validation.empty()) {
-        model.eval();
-        const Evaluation e = evaluate(model, validation, pad_id, options.batch_size);
-        model.train();
-        emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
+      if (options.eval_interval > 0 && step % options.eval_interval == 0 && step != total_steps &&
+          !validation.empty()) {
+        const Evaluation e = validate(step);
+        spdlog::info("reward validation at step {}: loss {:.4f}, accuracy {:.3f}", step, e.loss, e.accuracy);
       }
     }
   }
-  model.eval();
+  const double seconds = seconds_since(run_start);
   nlohmann::json summary = {{"steps", step},
                             {"comparisons", consumed},
-                            {"seconds", seconds_since(run_start)},
-                            {"comparisons_per_s", static_cast<double>(consumed) / seconds_since(run_start)}};
-  const Evaluation train_eval = evaluate(model, train, pad_id, options.batch_size);
-  summary["train_loss"] = train_eval.loss;
-  summary["train_accuracy"] = train_eval.accuracy;
+                            {"seconds", seconds},
+                            {"comparisons_per_s", static_cast<double>(consumed) / seconds},
+                            {"train_loss", epoch_loss / epoch_steps},
+                            {"train_accuracy", epoch_accuracy / epoch_steps}};
   if (!validation.empty()) {
-    const Evaluation e = evaluate(model, validation, pad_id, options.batch_size);
+    const Evaluation e = validate(step);
     summary["validation_loss"] = e.loss;
     summary["validation_accuracy"] = e.accuracy;
     summary["validation_count"] = e.count;
-    emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
     spdlog::info("reward validation: loss {:.4f}, accuracy {:.3f} on {} comparisons", e.loss, e.accuracy, e.count);
   }
+  model.eval();
   return summary;
 }
 
@@ -215,10 +272,14 @@ NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Imp
 
 double benchmark_training(RewardModelImpl& model, int batch_size, int num_samples, int query_length, int sample_length,
                           int steps) {
+  if (batch_size < 1 || num_samples < 2 || query_length < 1 || sample_length < 1 || steps < 1) {
+    throw Error("reward benchmark: batch_size, query_length, sample_length and steps must be >= 1, num_samples >= 2");
+  }
   const int vocab = model.trunk->config().vocab_size;
   std::vector<data::Comparison> items(static_cast<std::size_t>(batch_size) * (steps + 1));
-  const at::Tensor random = at::randint(vocab, {static_cast<std::int64_t>(items.size()), num_samples + 1,
-                                                std::max(query_length, sample_length)}, at::kLong);
+  const at::Tensor random = at::randint(
+      vocab, {static_cast<std::int64_t>(items.size()), num_samples + 1, std::max(query_length, sample_length)},
+      at::kLong);
   auto a = random.accessor<std::int64_t, 3>();
   for (std::size_t i = 0; i < items.size(); ++i) {
     for (int t = 0; t < query_length; ++t) items[i].query.push_back(static_cast<int>(a[i][0][t]));
@@ -227,18 +288,17 @@ double benchmark_training(RewardModelImpl& model, int batch_size, int num_sample
       for (int t = 0; t < sample_length; ++t) items[i].samples[n].push_back(static_cast<int>(a[i][n + 1][t]));
     }
   }
-  RewardTrainingOptions options;
-  options.batch_size = batch_size;
-  options.log_interval = 1 << 30;
-  // The first step is a warm-up (allocations); time the rest.
-  std::vector<data::Comparison> warmup(items.begin(), items.begin() + batch_size);
-  train_reward_model(model, warmup, {}, options, data::kOpenAiPad);
-  std::vector<data::Comparison> timed(items.begin() + batch_size, items.end());
-  double rate = 0;
-  train_reward_model(model, timed, {}, options, data::kOpenAiPad, [&](const nlohmann::json& record) {
-    if (record.contains("comparisons_per_s") && !record.contains("eval")) rate += record["comparisons_per_s"].get<double>();
-  });
-  return rate / steps;
+  optim::Adam adam = make_adam(model, RewardTrainingOptions{});
+  model.train();
+  const auto batch = [&](int k) { return pointers(items, k * batch_size, (k + 1) * batch_size); };
+  // Step 0 is a warm-up (allocations, lazy initialisation); the loss is read each step, which waits
+  // for the device, so the clock sees finished work.
+  train_step(model, adam, batch(0), 1e-6, data::kOpenAiPad, 0);
+  const auto start = Clock::now();
+  for (int k = 1; k <= steps; ++k) train_step(model, adam, batch(k), 1e-6, data::kOpenAiPad, 0);
+  const double seconds = seconds_since(start);
+  model.eval();
+  return static_cast<double>(batch_size) * steps / seconds;
 }
 
 }  // namespace rlhf::reward

@@ -1,9 +1,10 @@
 // Adam in both formulations against values computed by hand (a scalar parameter, fixed gradients).
+#include "rlhf/optim/adam.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "rlhf/optim/adam.h"
 #include "rlhf/util/error.h"
 
 namespace rlhf::optim {

@@ -1,7 +1,9 @@
 // The reward model: the loss by hand, the reward read at the last real token whatever the padding,
 // the head's initialisation, saving and loading, normalisation, and learning a hidden rule.
-#include <gtest/gtest.h>
+#include "rlhf/reward/reward_model.h"
+
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
@@ -9,7 +11,6 @@
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/data/labels.h"
 #include "rlhf/model/checkpoint.h"
-#include "rlhf/reward/reward_model.h"
 #include "rlhf/reward/training.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/tokenizer/tokenizer.h"
@@ -57,9 +58,10 @@ TEST(RewardModel, ReadsTheLastRealTokenWhateverThePadding) {
   // Right-padded response, pads between query and response, and both.
   const double right = model->score(query, testing::long_matrix({{42, 7, 99, kPad, kPad}}), kPad).item<double>();
   const double middle = model->score(testing::long_matrix({{5, 17, 300, kPad, kPad}}), response, kPad).item<double>();
-  const double both =
-      model->score(testing::long_matrix({{kPad, 5, 17, kPad, 300}}), testing::long_matrix({{42, kPad, 7, 99, kPad}}), kPad)
-          .item<double>();
+  const double both = model
+                          ->score(testing::long_matrix({{kPad, 5, 17, kPad, 300}}),
+                                  testing::long_matrix({{42, kPad, 7, 99, kPad}}), kPad)
+                          .item<double>();
   EXPECT_NEAR(right, alone, 1e-5);
   EXPECT_NEAR(middle, alone, 1e-5);
   EXPECT_NEAR(both, alone, 1e-5);
@@ -143,10 +145,11 @@ TEST(RewardTraining, LearnsAHiddenRule) {
   const Evaluation before = evaluate(*model, validation, kPad, 64);
   RewardTrainingOptions options;
   options.batch_size = 16;
-  options.lr = 1e-3;
+  options.lr = 2e-3;  // validation accuracy 0.96-0.98 over seeds 1-6 (0.90-0.94 at 1e-3)
   options.epochs = 2;
   int records = 0;
-  const auto summary = train_reward_model(*model, train, validation, options, kPad, [&](const nlohmann::json&) { ++records; });
+  const auto summary =
+      train_reward_model(*model, train, validation, options, kPad, [&](const nlohmann::json&) { ++records; });
   EXPECT_GE(summary.at("validation_accuracy").get<double>(), 0.9) << "before training: " << before.accuracy;
   EXPECT_LT(before.accuracy, 0.5);
   EXPECT_EQ(summary.at("steps"), 150);
@@ -169,17 +172,76 @@ TEST(RewardTraining, LearningRateDecaysLinearlyToZero) {
   EXPECT_DOUBLE_EQ(lrs[3], 0.25e-4);
 }
 
+std::vector<int> without_pads(const std::vector<int>& ids) {
+  std::vector<int> out;
+  for (int id : ids) {
+    if (id != kPad) out.push_back(id);
+  }
+  return out;
+}
+
+at::Tensor row(const std::vector<int>& ids) {
+  return at::tensor(std::vector<std::int64_t>(ids.begin(), ids.end()), at::kLong).view({1, -1});
+}
+
 TEST(RewardTraining, OpenAiFormatWithPadsLoadsAndTrains) {
+  // OpenAI's format: fixed-length queries right-padded with 50259, so query ++ sample has pads in the
+  // middle, and samples padded after their truncation point.
   const auto tokenizer = tokenizer::load_tokenizer(kTiny);
-  const auto labels = data::read_labels(kData / "labels" / "openai_best_of_4.json", *tokenizer, {});
+  const auto labels = data::read_labels(kData / "reward" / "openai_books.json", *tokenizer, {});
   ASSERT_EQ(labels.num_samples, 4);
+  ASSERT_EQ(labels.items.size(), 24u);
   compat::manual_seed(1);
   RewardModel model = make_reward_model(kTiny);
+  {
+    // The batched rewards equal those of the same texts without any pads.
+    at::NoGradGuard no_grad;
+    const auto& c = labels.items[0];
+    const at::Tensor batched = candidate_rewards(*model, {&c}, kPad);  // [1, 4]
+    for (int n = 0; n < 4; ++n) {
+      const double alone =
+          model->score(row(without_pads(c.query)), row(without_pads(c.samples[n])), kPad).item<double>();
+      EXPECT_NEAR(batched[0][n].item<double>(), alone, 1e-5) << "sample " << n;
+    }
+  }
   RewardTrainingOptions options;
-  options.batch_size = 2;
+  options.batch_size = 8;
   const auto summary = train_reward_model(*model, labels.items, {}, options, kPad);
   EXPECT_TRUE(std::isfinite(summary.at("train_loss").get<double>()));
   EXPECT_EQ(summary.at("comparisons"), labels.items.size());
+  EXPECT_EQ(summary.at("steps"), 3);
+}
+
+TEST(RewardTraining, MicrobatchesGiveTheSameUpdate) {
+  const auto labels = hidden_rule_labels(12, 4);
+  RewardTrainingOptions options;
+  options.batch_size = 12;
+  std::vector<at::Tensor> results;
+  for (int micro : {0, 5}) {
+    compat::manual_seed(9);
+    RewardModel model = make_reward_model(kTiny);
+    options.microbatch_size = micro;
+    train_reward_model(*model, labels, {}, options, kPad);
+    results.push_back(model->head->weight.detach().clone());
+    results.push_back(model->trunk->named_parameters()["h.0.attn.c_attn.weight"].detach().clone());
+  }
+  EXPECT_TRUE(results[0].allclose(results[2], 1e-5, 1e-6));
+  EXPECT_TRUE(results[1].allclose(results[3], 1e-5, 1e-6));
+}
+
+TEST(RewardModel, PadsBeyondTheContextAreFineTooManyRealTokensAreNot) {
+  compat::manual_seed(1);
+  RewardModel model = make_reward_model(kTiny);  // context 64
+  at::NoGradGuard no_grad;
+  std::vector<int> query(40, 5), padded_query = query;
+  padded_query.resize(60, kPad);
+  const std::vector<int> response(20, 9);
+  const double alone = model->score(row(query), row(response), kPad).item<double>();
+  EXPECT_NEAR(model->score(row(padded_query), row(response), kPad).item<double>(), alone, 1e-5);  // 80 wide
+  std::vector<int> long_query(50, 5);
+  EXPECT_THAT([&] { model->score(row(long_query), row(response), kPad); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("70 real tokens, more than the model's context of 64")));
+  EXPECT_EQ(longest_comparison({{padded_query, {response, long_query}, 0}}, kPad, 512), 90u);
 }
 
 TEST(RewardNormalization, FreshReferenceSamplesHaveMeanZeroStdOne) {

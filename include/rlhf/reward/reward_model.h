@@ -4,11 +4,11 @@
 #pragma once
 
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "rlhf/model/gpt2.h"
 
@@ -25,8 +25,10 @@ class RewardModelImpl : public torch::nn::Module {
   // Head weight ~ N(0, 1/sqrt(n_embd + 1)), bias 0, gain 1, reward bias 0 (the paper's fc_layer init).
   void init_head();
 
-  // ids, mask: [B, T] (mask nonzero = real; pads anywhere). Returns fp32 rewards [B], read at each
-  // row's last real token.
+  // ids, mask: [B, T] (mask nonzero = real; pads anywhere, never embedded; positions are the exclusive
+  // cumulative sum of the mask). Returns fp32 rewards [B], read at each row's last real token (a row
+  // with none gives a meaningless value). T may exceed the context when the real tokens fit; a row
+  // with more real tokens than the context throws rlhf::Error.
   at::Tensor forward(const at::Tensor& ids, const at::Tensor& mask);
 
   // Rewards of (query, response) pairs: the concatenation, with every id equal to pad_id or outside

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "rlhf/config/config.h"
@@ -16,12 +16,13 @@
 namespace rlhf::reward {
 
 struct RewardTrainingOptions {
-  int batch_size = 32;                  // comparisons per Adam step (the paper: 32 books, 16 summaries)
-  double lr = 5e-5;                     // peak learning rate, decays linearly to 0 over the run
-  int epochs = 1;                       // the paper: exactly one
-  double validation_fraction = 0.1;     // held out from the label file (0 = none)
-  int eval_interval = 0;                // steps between validation passes; 0 = only at the end
-  int log_interval = 10;                // steps between console lines
+  int batch_size = 32;                    // comparisons per Adam step (the paper: 32 books, 16 summaries)
+  double lr = 5e-5;                       // peak learning rate, decays linearly to 0 over the run
+  int epochs = 1;                         // the paper: exactly one
+  int microbatch_size = 0;                // comparisons per forward pass (gradients accumulated); 0 = batch_size
+  double validation_fraction = 0.1;       // held out from the label file (0 = none)
+  int eval_interval = 0;                  // steps between validation passes; 0 = only at the end
+  int log_interval = 10;                  // steps between console lines
   std::string adam_style = "tensorflow";  // tensorflow (the paper's epsilon) | pytorch
   double adam_eps = 1e-5;
 
@@ -30,6 +31,10 @@ struct RewardTrainingOptions {
     v.field("batch_size", batch_size, "Comparisons per optimizer step", config::Range::at_least(1));
     v.field("lr", lr, "Peak learning rate; decays linearly to 0 over the run", config::Range::greater_than(0.0));
     v.field("epochs", epochs, "Passes over the training labels (the paper: 1)", config::Range::at_least(1));
+    v.field("microbatch_size", microbatch_size,
+            "Comparisons per forward pass, gradients accumulated over the batch (same result, less memory); "
+            "0 = the whole batch",
+            config::Range::at_least(0));
     v.field("validation_fraction", validation_fraction, "Fraction of the labels held out for validation",
             config::Range::between(0.0, 0.9));
     v.field("eval_interval", eval_interval, "Steps between validation passes; 0 = only at the end",
@@ -41,19 +46,25 @@ struct RewardTrainingOptions {
   }
 };
 
+// Sampling for normalisation runs at the reference policy's precision (--precision); the reward model
+// scores those samples in fp32, the precision it trains in.
 struct NormalizationOptions {
-  bool before = true;            // normalise the fresh model before training (the paper)
-  bool after = true;             // and again after training, so the KL coefficient keeps its meaning
-  int samples = 256;             // reference-policy samples per normalisation
-  int rollout_batch_size = 64;   // samples drawn at once
-  double temperature = 0.7;      // the task's sampling temperature (0.7 books, 0.5 cnndm)
-  int response_length = 24;      // tokens per sample, no stop at end-of-text
+  bool before = true;           // normalise the fresh model before training (the paper)
+  bool after = true;            // and again after training, so the KL coefficient keeps its meaning
+  int samples = 256;            // reference-policy samples per normalisation (exactly; OpenAI's code
+                                // rounds up to whole rollout batches: 512 for books)
+  int rollout_batch_size = 64;  // samples drawn at once
+  double temperature = 0.7;     // the task's sampling temperature (0.7 books, 0.5 cnndm)
+  int response_length = 24;     // tokens per sample, no stop at end-of-text
 
   template <class V>
   void visit(V& v) {
     v.field("before", before, "Normalise rewards to mean 0, std 1 before training");
     v.field("after", after, "Normalise rewards to mean 0, std 1 after training");
-    v.field("samples", samples, "Reference-policy samples used to estimate mean and std", config::Range::at_least(2));
+    v.field("samples", samples,
+            "Reference-policy samples used to estimate mean and std (exactly this many; OpenAI's code draws "
+            "whole rollout batches, 512 for books)",
+            config::Range::at_least(2));
     v.field("rollout_batch_size", rollout_batch_size, "Samples drawn per batch", config::Range::at_least(1));
     v.field("temperature", temperature, "Sampling temperature of the reference policy",
             config::Range::greater_than(0.0));
@@ -67,8 +78,11 @@ struct NormalizationOptions {
 std::pair<at::Tensor, at::Tensor> comparison_batch(const std::vector<const data::Comparison*>& items, int pad_id,
                                                    int vocab_size);
 
-// Rewards [B, N] of the comparisons' candidates, on the model's device.
+// Rewards [B, N] of the comparisons' candidates, on the model's device. `items` must not be empty.
 at::Tensor candidate_rewards(RewardModelImpl& model, const std::vector<const data::Comparison*>& items, int pad_id);
+
+// The most real (non-pad, in-vocabulary) tokens of any query ++ sample: what must fit the context.
+std::size_t longest_comparison(const std::vector<data::Comparison>& items, int pad_id, int vocab_size);
 
 struct Evaluation {
   double loss = 0;      // mean softmax cross-entropy
@@ -77,12 +91,16 @@ struct Evaluation {
 };
 Evaluation evaluate(RewardModelImpl& model, const std::vector<data::Comparison>& items, int pad_id, int batch_size);
 
-// Trains in place. `on_record` receives one JSON object per step ({"step", "lr", "loss", "accuracy",
-// "comparisons_per_s", ...}) and per validation ({"eval": true, ...}). Returns a summary.
+// Trains in place (fp32 whatever --precision says: the trunk, head, gain and bias all train). The
+// order is a fresh random permutation per epoch from the default generator; the learning rate is
+// lr * (1 - comparisons_done / comparisons_total). `on_record` receives one JSON object per step
+// ({"step", "epoch", "lr", "loss", "accuracy", "comparisons_per_s"}) and per validation ({"eval": true,
+// "step", "validation_loss", "validation_accuracy"}). Returns a summary: steps, comparisons, seconds,
+// comparisons_per_s, train_loss and train_accuracy (means over the last epoch's steps), and with a
+// validation set validation_loss, validation_accuracy, validation_count.
 nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
-                                  const std::vector<data::Comparison>& validation,
-                                  const RewardTrainingOptions& options, int pad_id,
-                                  const std::function<void(const nlohmann::json&)>& on_record = {});
+                                  const std::vector<data::Comparison>& validation, const RewardTrainingOptions& options,
+                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record = {});
 
 struct NormalizationStats {
   double raw_mean = 0;  // of the rewards before rescaling
@@ -98,8 +116,9 @@ NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Imp
                                           const std::vector<std::vector<int>>& raw_queries,
                                           const NormalizationOptions& options, int pad_id);
 
-// Reward-model training throughput: comparisons per second of full training steps (forward and
-// backward of batch*N sequences of query_length + sample_length tokens) on random tokens.
+// Reward-model training throughput: comparisons per second of full training steps (forward, backward
+// and Adam update of batch_size * num_samples sequences of query_length + sample_length random tokens),
+// after one untimed warm-up step. Trains `model` in place (use a throwaway copy).
 double benchmark_training(RewardModelImpl& model, int batch_size, int num_samples, int query_length, int sample_length,
                           int steps);
 
