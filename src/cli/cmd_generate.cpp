@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "rlhf/model/batching.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
@@ -32,23 +33,6 @@ struct GenerateArgs {
   std::string output;
 };
 
-// Right-pads token lists into [B, T] ids and mask (the paper's layout; the model masks the pads).
-std::pair<at::Tensor, at::Tensor> pad_right(const std::vector<std::vector<int>>& rows, int pad_id) {
-  std::size_t width = 1;
-  for (const auto& row : rows) width = std::max(width, row.size());
-  at::Tensor ids = at::full({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}, pad_id, at::kLong);
-  at::Tensor mask = at::zeros_like(ids);
-  auto ids_a = ids.accessor<std::int64_t, 2>();
-  auto mask_a = mask.accessor<std::int64_t, 2>();
-  for (std::size_t b = 0; b < rows.size(); ++b) {
-    for (std::size_t t = 0; t < rows[b].size(); ++t) {
-      ids_a[b][t] = rows[b][t];
-      mask_a[b][t] = 1;
-    }
-  }
-  return {ids, mask};
-}
-
 void run_generate(GenerateArgs& args) {
   auto config = resolve_config<GenerateConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
@@ -72,7 +56,7 @@ void run_generate(GenerateArgs& args) {
                     " tokens; with max_new_tokens it exceeds the model's context of " + std::to_string(context));
       }
     }
-    auto [ids, mask] = pad_right(rows, config.sampling.pad_id);
+    auto [ids, mask] = model::pad_right(rows, config.sampling.pad_id);
     const auto samples = sampling::sample(*model, ids.to(runtime.device), mask.to(runtime.device), config.sampling);
     const at::Tensor tokens = samples.tokens.cpu(), logprobs = samples.logprobs.cpu(), lengths = samples.lengths.cpu();
     for (std::size_t i = start; i < end; ++i) {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "rlhf/model/batching.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
@@ -46,20 +47,15 @@ void run_logprobs(LogprobsArgs& args) {
   for (std::size_t start = 0; start < texts.size(); start += config.batch_size) {
     const std::size_t end = std::min(texts.size(), start + config.batch_size);
     std::vector<std::vector<int>> rows;
-    std::size_t width = 1;
     for (std::size_t i = start; i < end; ++i) {
       rows.push_back(tokenizer->encode(texts[i]));
       if (static_cast<int>(rows.back().size()) > model->config().n_positions) {
         throw Error("text " + std::to_string(i) + " has " + std::to_string(rows.back().size()) +
                     " tokens, more than the model's context of " + std::to_string(model->config().n_positions));
       }
-      width = std::max(width, rows.back().size());
     }
     const auto B = static_cast<std::int64_t>(rows.size());
-    at::Tensor ids = at::zeros({B, static_cast<std::int64_t>(width)}, at::kLong), mask = at::zeros_like(ids);
-    for (std::int64_t b = 0; b < B; ++b) {
-      for (std::size_t t = 0; t < rows[b].size(); ++t) ids[b][t] = rows[b][t], mask[b][t] = 1;
-    }
+    const auto [ids, mask] = model::pad_right(rows, 0);  // pads are masked, their id is never embedded
     const at::Tensor lp = sampling::token_logprobs(*model, ids.to(runtime.device), mask.to(runtime.device),
                                                    config.temperature).cpu();
     for (std::int64_t b = 0; b < B; ++b) {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "rlhf/model/batching.h"
 #include "rlhf/reward/reward_model.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
@@ -95,19 +96,6 @@ void check_pairs(const std::vector<Pair>& pairs, int pad_id, const model::Gpt2Co
   }
 }
 
-// Right-pads rows into [B, T] with pad_id.
-at::Tensor pad_with(const std::vector<std::vector<int>>& rows, int pad_id) {
-  std::size_t width = 1;
-  for (const auto& row : rows) width = std::max(width, row.size());
-  at::Tensor ids =
-      at::full({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}, pad_id, at::kLong);
-  auto a = ids.accessor<std::int64_t, 2>();
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    for (std::size_t t = 0; t < rows[r].size(); ++t) a[r][t] = rows[r][t];
-  }
-  return ids;
-}
-
 void run_score(ScoreArgs& args) {
   const auto config = resolve_config<ScoreConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
@@ -150,8 +138,8 @@ void run_score(ScoreArgs& args) {
       responses.push_back(pairs[i].response);
     }
     const at::Tensor rewards = model
-                                   ->score(pad_with(queries, pad_id).to(runtime.device),
-                                           pad_with(responses, pad_id).to(runtime.device), pad_id)
+                                   ->score(model::pad_right(queries, pad_id).ids.to(runtime.device),
+                                           model::pad_right(responses, pad_id).ids.to(runtime.device), pad_id)
                                    .cpu();
     for (std::size_t i = start; i < end; ++i) {
       nlohmann::json r = pairs[i].source;

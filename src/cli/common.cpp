@@ -32,15 +32,6 @@ void add_runtime_flags(CLI::App& cmd, ConfigLayers& layers) {
   add_key_flag(cmd, "--precision", "runtime.precision", layers, "fp32, bf16 or fp16 for inference passes");
 }
 
-void place_for_inference(model::Gpt2Impl& model, const core::Runtime& runtime) {
-  const at::ScalarType dtype = core::precision_dtype(runtime.precision);
-  if (dtype == at::kHalf && runtime.device.is_cpu()) {
-    throw Error("precision: fp16 is not supported on the CPU (use fp32 or bf16)");
-  }
-  model.to(runtime.device, dtype);
-  model.eval();
-}
-
 namespace {
 std::vector<std::pair<std::string, std::function<std::string()>>>& config_docs() {
   static std::vector<std::pair<std::string, std::function<std::string()>>> docs;
@@ -65,12 +56,6 @@ std::string config_reference() {
 void register_config_docs(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("config-docs", "Print the configuration reference of every subcommand (Markdown)");
   cmd->callback([] { std::cout << config_reference(); });
-}
-
-model::Gpt2 load_inference_model(const std::filesystem::path& dir, const core::Runtime& runtime) {
-  model::Gpt2 model = model::load_gpt2(dir);
-  place_for_inference(*model, runtime);
-  return model;
 }
 
 }  // namespace rlhf::cli

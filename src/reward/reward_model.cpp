@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "rlhf/model/batching.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
@@ -73,7 +74,7 @@ at::Tensor RewardModelImpl::forward(const at::Tensor& ids, const at::Tensor& mas
 
 at::Tensor RewardModelImpl::score(const at::Tensor& query, const at::Tensor& response, std::int64_t pad_id) {
   const at::Tensor ids = at::cat({query, response}, 1);
-  const at::Tensor mask = ids.ne(pad_id).logical_and(ids.ge(0)).logical_and(ids.lt(trunk->config().vocab_size));
+  const at::Tensor mask = model::real_token_mask(ids, pad_id, trunk->config().vocab_size);
   return forward(ids, mask);
 }
 

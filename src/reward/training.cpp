@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "rlhf/model/batching.h"
 #include "rlhf/optim/adam.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/util/error.h"
@@ -19,18 +20,10 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Right-pads rows of ids into ids [R, T] with pad_id and a mask of the real (in-vocabulary, non-pad) ids.
+// Right-pads rows into ids [R, T] with pad_id; the mask also drops pads inside rows (OpenAI's files).
 std::pair<at::Tensor, at::Tensor> pad_rows(const std::vector<std::vector<int>>& rows, int pad_id, int vocab_size) {
-  std::size_t width = 1;
-  for (const auto& row : rows) width = std::max(width, row.size());
-  const auto R = static_cast<std::int64_t>(rows.size()), T = static_cast<std::int64_t>(width);
-  at::Tensor ids = at::full({R, T}, pad_id, at::kLong);
-  auto a = ids.accessor<std::int64_t, 2>();
-  for (std::int64_t r = 0; r < R; ++r) {
-    for (std::size_t t = 0; t < rows[r].size(); ++t) a[r][t] = rows[r][t];
-  }
-  const at::Tensor mask = ids.ne(pad_id).logical_and(ids.ge(0)).logical_and(ids.lt(vocab_size));
-  return {ids, mask};
+  at::Tensor ids = model::pad_right(rows, pad_id).ids;
+  return {ids, model::real_token_mask(ids, pad_id, vocab_size)};
 }
 
 std::vector<const data::Comparison*> pointers(const std::vector<data::Comparison>& items, std::size_t begin,

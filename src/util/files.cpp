@@ -77,6 +77,28 @@ void write_file_atomic(const fs::path& path, const std::string& contents) {
   fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path(), O_RDONLY | O_DIRECTORY);
 }
 
+void check_writable_directory(const fs::path& dir, const std::string& key, std::uintmax_t min_free_bytes) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(key + ": " + dir.string() + ": cannot create directory: " + ec.message());
+  const fs::path probe = dir / (".write-test." + unique_suffix());
+  {
+    std::ofstream out(probe, std::ios::binary);
+    out << "probe";
+    out.flush();
+    if (!out) {
+      fs::remove(probe, ec);
+      throw Error(key + ": " + dir.string() + ": cannot write files here");
+    }
+  }
+  fs::remove(probe, ec);
+  const fs::space_info space = fs::space(dir, ec);
+  if (!ec && space.available < min_free_bytes) {
+    throw Error(key + ": " + dir.string() + ": only " + std::to_string(space.available >> 20) +
+                " MiB free on this file system, " + std::to_string(min_free_bytes >> 20) + " MiB needed");
+  }
+}
+
 StagedDirectory::StagedDirectory(fs::path target) : target_(std::move(target)) {
   if (target_.filename().empty()) target_ = target_.parent_path();  // "dir/" -> "dir"
   const fs::path parent = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();

@@ -16,6 +16,11 @@ std::vector<std::uint8_t> read_binary_file(const std::filesystem::path& path);
 // Writes `contents` to `path.tmp.<pid>`, flushes and fsyncs it, then renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents);
 
+// Before long work: creates `dir` if needed, proves a file can be written in it, and checks that at
+// least `min_free_bytes` are free on its file system. Throws Error "KEY: DIR: why" otherwise.
+void check_writable_directory(const std::filesystem::path& dir, const std::string& key,
+                              std::uintmax_t min_free_bytes = 64u << 20);
+
 // Builds a directory atomically: everything is written into a sibling staging directory, and
 // `commit()` swaps it into place. A previous directory at `target` survives until the swap and is
 // removed only after the new one is in place. If `commit()` is never called (an exception, a crash),

@@ -1,0 +1,66 @@
+// Measuring a policy the way PPO sees it (paper-spec 4.2, 5, 6): on a fixed set of queries, sample
+// responses at the task temperature, truncate them, score them, and estimate the KL to the reference
+// policy. Every policy evaluated with the same seed sees the same queries and the same random
+// numbers, so "before" and "after" differ only by the policy.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhf/data/queries.h"
+#include "rlhf/model/gpt2.h"
+#include "rlhf/ppo/policy.h"
+#include "rlhf/ppo/reward_function.h"
+#include "rlhf/ppo/rewards.h"
+
+namespace rlhf::tokenizer {
+class Tokenizer;
+}
+
+namespace rlhf::eval {
+
+// Mean, population std and standard error of the mean of a sample.
+struct Stats {
+  double mean = 0, std = 0, stderr_mean = 0;
+  std::size_t count = 0;
+};
+Stats stats_of(const std::vector<double>& values);
+nlohmann::ordered_json to_json(const Stats& s);
+
+struct EvalOptions {
+  int response_length = 24;
+  double temperature = 0.7;
+  ppo::TruncationOptions truncation;
+  int batch_size = 64;     // rows sampled together
+  int samples_shown = 3;   // texts kept for display
+  std::uint64_t seed = 1;  // the same for every policy compared
+};
+
+struct Sample {
+  std::string query;     // decoded raw query (pads dropped)
+  std::string response;  // decoded truncated response
+  double score = 0;      // after the penalty
+};
+
+struct PolicyEvaluation {
+  Stats score;      // the reward function's score after the truncation penalty (what PPO maximises)
+  Stats raw_score;  // before the penalty
+  std::vector<std::pair<std::string, Stats>> extra;  // other scorers (e.g. the mock labeler), on the same responses
+  Stats kl;         // per episode: sum over the response of log pi - log rho (temperature-scaled)
+  Stats entropy;    // per episode: sum over the response of the policy's entropy
+  double penalized_fraction = 0;  // responses without a truncate token in the window
+  double mean_length = 0;         // real tokens of the truncated responses
+  std::vector<Sample> samples;
+  nlohmann::ordered_json to_json() const;
+};
+
+// Evaluates `policy` on queries[indices]. `reward` is what PPO maximises; `extra` are reported beside it.
+PolicyEvaluation evaluate_policy(ppo::PolicyImpl& policy, model::Gpt2Impl& reference, ppo::RewardFunction& reward,
+                                 const std::vector<std::pair<std::string, ppo::RewardFunction*>>& extra,
+                                 const data::QueryDataset& queries, const std::vector<std::size_t>& indices,
+                                 const EvalOptions& options, const tokenizer::Tokenizer* tokenizer);
+
+}  // namespace rlhf::eval
