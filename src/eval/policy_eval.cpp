@@ -8,6 +8,7 @@
 
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/ppo/rollout.h"
+#include "rlhf/tokenizer/pretokenize.h"
 #include "rlhf/tokenizer/tokenizer.h"
 
 namespace rlhf::eval {
@@ -25,7 +26,7 @@ std::string decode_real(const at::Tensor& row, int pad_id, const tokenizer::Toke
   for (std::int64_t i = 0; i < c.numel(); ++i) {
     if (p[i] != pad_id && p[i] >= 0 && p[i] < tokenizer.vocab_size()) ids.push_back(static_cast<int>(p[i]));
   }
-  return tokenizer.decode(ids);
+  return tokenizer::to_valid_utf8(tokenizer.decode(ids));
 }
 
 // Running sums over batches of per-episode values.

@@ -65,6 +65,19 @@ int utf8_sequence_length(std::string_view text, size_t pos) {
   return length;
 }
 
+std::string to_valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const Utf8Segment& segment : split_valid_utf8(text)) {
+    if (segment.valid) {
+      out.append(segment.text);
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD
+    }
+  }
+  return out;
+}
+
 std::vector<Utf8Segment> split_valid_utf8(std::string_view text) {
   std::vector<Utf8Segment> segments;
   size_t run_start = 0, pos = 0;

@@ -139,3 +139,16 @@ TEST(Gpt2PreTokenizer, LongRunsAreLinear) {
 
 }  // namespace
 }  // namespace rlhf::tokenizer
+
+namespace rlhf::tokenizer {
+namespace {
+
+TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(to_valid_utf8("plain"), "plain");
+  EXPECT_EQ(to_valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");                     // é kept
+  EXPECT_EQ(to_valid_utf8("caf\xC3"), "caf\xEF\xBF\xBD");                      // cut mid-character
+  EXPECT_EQ(to_valid_utf8("\xC1\x81x"), "\xEF\xBF\xBD\xEF\xBF\xBDx");           // overlong: two bytes, two marks
+}
+
+}  // namespace
+}  // namespace rlhf::tokenizer

@@ -34,6 +34,10 @@ struct Utf8Segment {
 };
 std::vector<Utf8Segment> split_valid_utf8(std::string_view text);
 
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD (what Python's
+// decode(errors="replace") shows for a token cut mid-character), so it can go into JSON or a terminal.
+std::string to_valid_utf8(std::string_view text);
+
 class Gpt2PreTokenizer {
  public:
   Gpt2PreTokenizer();  // compiles (and JIT-compiles where available) the pattern; throws Error on failure

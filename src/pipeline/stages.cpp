@@ -8,7 +8,7 @@
 
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/eval/policy_eval.h"
-#include "rlhf/labelers/labeler.h"
+#include "rlhf/labelers/labelers.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/model/inference.h"
 #include "rlhf/ppo/trainer.h"
@@ -290,7 +290,8 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
                                                      context.tokenizer.get())
                                    .to_json();
     fs::create_directories(paths.eval_dir());
-    write_file_atomic(out, j.dump(2) + "\n");
+    // Sample texts may hold a token cut mid-character: invalid UTF-8 becomes U+FFFD.
+    write_file_atomic(out, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     return j;
   };
   summary["eval_queries"] = n;

@@ -145,13 +145,12 @@ nlohmann::ordered_json run_train(const TrainConfig& config, const core::Runtime&
   const auto start = Clock::now();
   const RunPaths paths{config.run_dir};
   check_train(config, options);
+  // The model and the data are checked before anything is written or any long stage starts.
+  StageContext context = load_context(config, runtime);
   fs::create_directories(paths.root);
   log_to_run_dir(paths);
   config::save_resolved_config(config, paths.config());
   spdlog::info("rlhf train: run directory {}", paths.root.string());
-
-  // Everything below is checked against the model and the data before any long stage starts.
-  StageContext context = load_context(config, runtime);
 
   if (uses_labeler(config) && config.labels.source == "mock" && needs_reward_model(config)) {
     run_label_stage(config, context, paths);
@@ -164,7 +163,7 @@ nlohmann::ordered_json run_train(const TrainConfig& config, const core::Runtime&
   }
   nlohmann::ordered_json summary = run_eval_stage(config, context, paths);
   summary["seconds_this_invocation"] = std::chrono::duration<double>(Clock::now() - start).count();
-  write_file_atomic(paths.summary(), summary.dump(2) + "\n");
+  write_file_atomic(paths.summary(), summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   write_file_atomic(paths.summary_text(), render_summary(summary));
   spdlog::info("rlhf train: finished in {} (this invocation); summary in {}",
                format_seconds(summary["seconds_this_invocation"].get<double>()), paths.summary_text().string());
