@@ -3,38 +3,37 @@
 #   scripts/download_gpt2.sh [gpt2|gpt2-medium|gpt2-large|gpt2-xl ...] [--dir DIR] [--bin]
 # gpt2 = 124M, gpt2-medium = 355M, gpt2-large = 774M (the paper's model), gpt2-xl = 1.5B.
 # --bin fetches pytorch_model.bin instead of model.safetensors (rlhf reads both).
+# Files already there with the size the hub announces are kept; downloads resume (DEST.part, then rename).
+# RLHF_HF_BASE replaces https://huggingface.co (a mirror).
 set -euo pipefail
 
-dest="models"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="$root/models"
 weights="model.safetensors"
 names=()
 while (($#)); do
   case "$1" in
-    --dir) dest="$2"; shift 2 ;;
+    --dir) dest="$(realpath -m "$2")"; shift 2 ;;
     --bin) weights="pytorch_model.bin"; shift ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     gpt2|gpt2-medium|gpt2-large|gpt2-xl) names+=("$1"); shift ;;
     *) echo "download_gpt2.sh: unknown model or option '$1' (expected gpt2, gpt2-medium, gpt2-large, gpt2-xl, --dir, --bin)" >&2; exit 2 ;;
   esac
 done
 ((${#names[@]})) || names=(gpt2)
+# shellcheck source=scripts/download_lib.sh
+source "$root/scripts/download_lib.sh"
+hub="${RLHF_HF_BASE:-https://huggingface.co}"
 
-fetch() {  # url, output file: resumable, atomic (download to .part, then rename)
-  if command -v curl >/dev/null; then
-    curl -fL --retry 3 -C - -o "$2.part" "$1"
-  else
-    wget -c -O "$2.part" "$1"
-  fi
-  mv "$2.part" "$2"
-}
-
+files=()
 for name in "${names[@]}"; do
-  dir="$dest/$name"
-  mkdir -p "$dir"
   for file in config.json vocab.json merges.txt "$weights"; do
-    if [[ -s "$dir/$file" ]]; then echo "$dir/$file: already there"; continue; fi
-    echo "downloading $name/$file"
-    fetch "https://huggingface.co/openai-community/$name/resolve/main/$file" "$dir/$file"
+    fetch_file "$hub/openai-community/$name/resolve/main/$file" "$dest/$name/$file"
+    files+=("$dest/$name/$file")
   done
-  echo "$dir: ready (rlhf generate --model $dir -p 'Hello')"
 done
+
+echo
+echo "GPT-2 files (in $dest):"
+report_files "${files[@]}"
+for name in "${names[@]}"; do echo "use: rlhf generate --model $dest/$name -p 'Hello'"; done

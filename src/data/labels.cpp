@@ -49,8 +49,8 @@ std::optional<int> int_value(const json& value) {
 // Turns records (JSON values) into Comparisons, checking every field.
 class RecordChecker {
  public:
-  RecordChecker(const tokenizer::Tokenizer& tokenizer, const LabelOptions& options)
-      : tokenizer_(tokenizer), options_(options), vocab_size_(tokenizer.vocab_size()) {}
+  RecordChecker(const tokenizer::Tokenizer& tokenizer, const LabelOptions& options, bool best_optional = false)
+      : tokenizer_(tokenizer), options_(options), vocab_size_(tokenizer.vocab_size()), best_optional_(best_optional) {}
 
   Comparison openai_record(const json& record) const {
     if (!record.is_object()) {
@@ -63,7 +63,7 @@ class RecordChecker {
       const std::string name = "sample" + std::to_string(i);
       c.samples.push_back(token_ids(*samples[i], name, options_.max_sample_length, /*allow_empty=*/false));
     }
-    c.best = best(field(record, "best"), static_cast<int>(c.samples.size()));
+    c.best = best_or_none(record, static_cast<int>(c.samples.size()));
     return c;
   }
 
@@ -82,7 +82,7 @@ class RecordChecker {
       const std::string name = "samples[" + std::to_string(i) + "]";
       c.samples.push_back(text_tokens(samples[i], name, options_.max_sample_length, /*allow_empty=*/false));
     }
-    c.best = best(field(record, "best"), static_cast<int>(c.samples.size()));
+    c.best = best_or_none(record, static_cast<int>(c.samples.size()));
     return c;
   }
 
@@ -154,6 +154,12 @@ class RecordChecker {
     }
   }
 
+  // Question files (best_optional_) may leave `best` out: -1.
+  int best_or_none(const json& record, int num_samples) const {
+    if (best_optional_ && !record.contains("best")) return -1;
+    return best(field(record, "best"), num_samples);
+  }
+
   static int best(const json& value, int num_samples) {
     if (!value.is_number_integer()) bad("best: expected an integer, got " + show_json(value));
     const std::optional<int> best = int_value(value);
@@ -166,6 +172,7 @@ class RecordChecker {
   const tokenizer::Tokenizer& tokenizer_;
   const LabelOptions& options_;
   int vocab_size_;
+  bool best_optional_;
 };
 
 // Gathers converted records: the same N everywhere, skip or stop on bad ones, `limit`, the final checks.
@@ -295,12 +302,11 @@ std::string detect_format(const fs::path& path, const std::string& text, const s
                                       first + "'");
 }
 
-}  // namespace
-
-LabelSet read_labels(const fs::path& path, const tokenizer::Tokenizer& tokenizer, const LabelOptions& options) {
+LabelSet read_records(const fs::path& path, const tokenizer::Tokenizer& tokenizer, const LabelOptions& options,
+                      bool best_optional) {
   const std::string text = read_text_file(path);
   const std::string format = detect_format(path, text, options.format);
-  const RecordChecker checker(tokenizer, options);
+  const RecordChecker checker(tokenizer, options, best_optional);
   Collector collector(path, options, format == "openai");
   if (format == "openai") {
     read_openai(path, text, checker, collector);
@@ -310,6 +316,16 @@ LabelSet read_labels(const fs::path& path, const tokenizer::Tokenizer& tokenizer
     throw Error("label format must be one of auto, openai, jsonl, got \"" + format + "\"");
   }
   return collector.finish();
+}
+
+}  // namespace
+
+LabelSet read_labels(const fs::path& path, const tokenizer::Tokenizer& tokenizer, const LabelOptions& options) {
+  return read_records(path, tokenizer, options, /*best_optional=*/false);
+}
+
+LabelSet read_questions(const fs::path& path, const tokenizer::Tokenizer& tokenizer, const LabelOptions& options) {
+  return read_records(path, tokenizer, options, /*best_optional=*/true);
 }
 
 std::pair<std::vector<Comparison>, std::vector<Comparison>> split_labels(std::vector<Comparison> items,

@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <exception>
 #include <numeric>
-#include <thread>
 
+#include "parallel_for.h"
 #include "query_files.h"
+#include "rlhf/data/cnndm.h"
 #include "rlhf/data/shuffle.h"
 #include "rlhf/util/error.h"
 #include "text_input.h"
@@ -29,44 +29,23 @@ std::optional<int> single_token(const std::string& text, const char* option, con
   return ids.front();
 }
 
-// f(i) for i in [0, n) on up to hardware_concurrency threads; rethrows the first exception.
-template <class F>
-void parallel_for(std::size_t n, const F& f) {
-  const std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), n / 256 + 1);
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(threads);
-  std::vector<std::thread> workers;
-  for (std::size_t t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      try {
-        for (std::size_t i = t; i < n; i += threads) f(i);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  }
-  for (auto& worker : workers) worker.join();
-  for (const auto& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
-}
-
-// Why a file gave no query at all.
+// Why a file gave no query at all, and what to change.
 std::string no_query_reason(std::size_t num_texts, const QuerySkips& skips, const QueryOptions& options) {
   const std::string start = "the start token " + quoted(options.start_text);
   const std::string end = "the end token " + quoted(options.end_text) + " within the first " +
                           std::to_string(options.query_length) + " tokens" +
                           (options.start_text.empty() ? "" : " after the start token");
-  if (num_texts == 0) return "contains no texts";
-  if (skips.no_start_token == num_texts) return "no text contains " + start;
-  if (skips.no_end_token == num_texts) return "no text contains " + end;
-  if (skips.empty == num_texts) return "every text is empty";
+  const std::string all = " (all " + std::to_string(num_texts) + " texts skipped); ";
+  const std::string no_start_fix = "set start_text to \"\" to start each query at the beginning of its text";
+  const std::string no_end_fix = "raise query_length or set end_text to \"\" to keep the truncated text";
+  if (num_texts == 0) return "contains no texts (check path and format)";
+  if (skips.no_start_token == num_texts) return "no text contains " + start + all + no_start_fix;
+  if (skips.no_end_token == num_texts) return "no text contains " + end + all + no_end_fix;
+  if (skips.empty == num_texts)
+    return "every text is empty (" + std::to_string(num_texts) + " texts; check format and field)";
   return "all " + std::to_string(num_texts) + " texts were skipped: " + std::to_string(skips.no_start_token) +
          " lack " + start + ", " + std::to_string(skips.no_end_token) + " lack " + end + ", " +
-         std::to_string(skips.empty) + " are empty";
+         std::to_string(skips.empty) + " are empty; " + no_start_fix + ", or " + no_end_fix;
 }
 
 }  // namespace
@@ -109,16 +88,14 @@ std::string clean_query_text(std::string_view text) {
     while (i < text.size() && text[i] == '\n') ++run, ++i;
     out.append(run >= 3 ? 2 : run, '\n');
   }
-  // Python's str.strip() on ASCII: space, \t \n \v \f \r and the separators \x1c-\x1f.
-  const char* whitespace = " \t\n\v\f\r\x1c\x1d\x1e\x1f";
-  const std::size_t begin = out.find_first_not_of(whitespace);
-  if (begin == std::string::npos) return "";
-  const std::size_t end = out.find_last_not_of(whitespace);
-  return out.substr(begin, end - begin + 1);
+  return std::string(python_strip(out));
 }
 
 QueryDataset QueryDataset::load(const QueryOptions& options, const tokenizer::Tokenizer& tokenizer) {
-  return from_texts(read_query_texts(options), options, tokenizer, options.path);
+  QueryTexts read = read_query_texts(options);
+  QueryDataset dataset = from_texts(std::move(read.texts), options, tokenizer, options.path);
+  dataset.skips_.missing_story = read.missing_stories;
+  return dataset;
 }
 
 QueryDataset QueryDataset::from_texts(std::vector<std::string> texts, const QueryOptions& options,

@@ -1,11 +1,14 @@
 #include "query_files.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "rlhf/util/error.h"
+#include "rlhf/util/files.h"
 #include "text_input.h"
 
 namespace rlhf::data {
@@ -13,8 +16,19 @@ namespace rlhf::data {
 namespace {
 
 using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+bool is_directory(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
 
 std::ifstream open_input(const std::string& path) {
+  if (is_directory(path)) {
+    throw_file_error(path,
+                     "is a directory; this format reads one file (formats cnndm and fortune also take a "
+                     "directory: set format)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_file_error(path, std::string("cannot open: ") + std::strerror(errno));
   return in;
@@ -126,7 +140,51 @@ std::vector<std::string> read_json_array(const std::string& path, const std::str
   return texts;
 }
 
+// The entries of one strfile source file: the lines between lines that hold only '%' (a '\r' before
+// the '\n' ignored), joined by '\n' without a final one.
+void append_fortunes(const std::string& path, std::vector<std::string>& texts) {
+  std::string entry;
+  bool has_lines = false;
+  const auto flush = [&] {
+    if (entry.find_first_not_of(" \t\r\n") != std::string::npos) texts.push_back(std::move(entry));
+    entry.clear();
+    has_lines = false;
+  };
+  for_each_line(read_text_file(path), [&](std::size_t, std::string_view line) {
+    if (line == "%") return flush();
+    if (has_lines) entry += '\n';
+    entry += line;
+    has_lines = true;
+  });
+  flush();
+}
+
 }  // namespace
+
+std::vector<std::string> read_fortune_texts(const std::string& path) {
+  std::vector<std::string> texts;
+  if (!is_directory(path)) {
+    append_fortunes(path, texts);
+    return texts;
+  }
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    std::error_code entry_error;  // an unreadable entry is just not a fortune file
+    if (name.find('.') == std::string::npos && entry.is_regular_file(entry_error))
+      files.push_back(entry.path().string());
+  }
+  if (ec) throw_file_error(path, "cannot list the directory: " + ec.message());
+  if (files.empty()) {
+    throw_file_error(path,
+                     "holds no fortune files (format fortune reads the regular files without a '.' in their "
+                     "name, such as /usr/share/games/fortunes/computers)");
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& file : files) append_fortunes(file, texts);
+  return texts;
+}
 
 std::string detect_query_format(const std::string& path) {
   std::ifstream in = open_input(path);
@@ -141,14 +199,28 @@ std::string detect_query_format(const std::string& path) {
   return "text";  // empty: any format reports "no texts"
 }
 
-std::vector<std::string> read_query_texts(const QueryOptions& options) {
+QueryTexts read_query_texts(const QueryOptions& options) {
   if (options.path.empty()) throw Error("query dataset: path is not set");
+  std::error_code ec;
+  if (!fs::exists(options.path, ec)) {
+    throw_file_error(options.path,
+                     "not found (the query dataset's path; scripts/download_datasets.sh downloads the "
+                     "paper's tldr and cnndm files)");
+  }
+  if (options.format == "cnndm") return read_cnndm_texts(options);
+  if (options.format == "fortune") return {read_fortune_texts(options.path), 0};
+  if (options.format == "auto" && is_directory(options.path)) {
+    throw_file_error(options.path,
+                     "is a directory; set format to cnndm (a directory of .story files) or fortune "
+                     "(a directory of fortune files)");
+  }
   const std::string format = options.format == "auto" ? detect_query_format(options.path) : options.format;
-  if (format == "text") return read_text_lines(options.path);
-  if (format == "jsonl") return read_jsonl(options.path, options.field);
-  if (format == "books") return read_books(options.path);
-  if (format == "json") return read_json_array(options.path, options.field);
-  throw Error("query dataset: format must be one of auto, text, jsonl, books, json, got " + quoted(format));
+  if (format == "text") return {read_text_lines(options.path), 0};
+  if (format == "jsonl") return {read_jsonl(options.path, options.field), 0};
+  if (format == "books") return {read_books(options.path), 0};
+  if (format == "json") return {read_json_array(options.path, options.field), 0};
+  throw Error("query dataset: format must be one of auto, text, jsonl, books, json, cnndm, fortune, got " +
+              quoted(format));
 }
 
 }  // namespace rlhf::data

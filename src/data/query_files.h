@@ -1,6 +1,7 @@
 // Reading the texts of a query dataset in each of its formats (private to src/data).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -8,11 +9,25 @@
 
 namespace rlhf::data {
 
-// The texts of options.path in file order, by options.format ("auto" resolved from the content).
+struct QueryTexts {
+  std::vector<std::string> texts;   // in file order (cnndm: URL-list order)
+  std::size_t missing_stories = 0;  // cnndm with skip_missing_stories: URLs left out for a missing story
+};
+
+// The texts of options.path, by options.format ("auto" resolved from the content).
 // Throws rlhf::Error "PATH: line N: what" (or "element N") for anything unreadable.
-std::vector<std::string> read_query_texts(const QueryOptions& options);
+QueryTexts read_query_texts(const QueryOptions& options);
 
 // The format "auto" stands for, judged from the start of the file: json, jsonl, books or text.
 std::string detect_query_format(const std::string& path);
+
+// Format cnndm (cnndm_files.cpp): options.path is a URL list (stories under options.stories_dir) or
+// a directory of .story files (read in file-name order). Each text is cnndm_article of a story.
+QueryTexts read_cnndm_texts(const QueryOptions& options);
+
+// Format fortune: the entries of a strfile source file (separated by lines holding only '%'), or of
+// every regular file without a '.' in its name in a directory, files in name order. Blank entries
+// are not texts.
+std::vector<std::string> read_fortune_texts(const std::string& path);
 
 }  // namespace rlhf::data

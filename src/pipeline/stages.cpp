@@ -167,7 +167,7 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   std::vector<data::Comparison> items =
       labelers::sample_questions(*policy, contexts, raw, q, pad_id(config), seed, &stats);
   auto labeler = labelers::make_labeler_reward(stage.labeler, context.runtime, pad_id(config), context.tokenizer);
-  labelers::label_comparisons(items, *labeler, stage.labeler.noise, seed + 1, pad_id(config));
+  labelers::label_comparisons(items, *labeler, stage.labeler.noise, seed + 1, pad_id(config), context.runtime.device);
 
   fs::create_directories(paths.labels_dir());
   labelers::write_questions_text(paths.labels_dir() / "labels.txt", items, *context.tokenizer, pad_id(config));

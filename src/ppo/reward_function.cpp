@@ -1,5 +1,6 @@
 #include "rlhf/ppo/reward_function.h"
 
+#include "rlhf/labelers/labeler.h"
 #include "rlhf/util/error.h"
 
 namespace rlhf::ppo {
@@ -18,12 +19,22 @@ void RewardOptions::check() const {
   if (kind == "token_count" && token < 0) {
     throw Error("token: reward.kind is \"token_count\" but no token id is given (set reward.token)");
   }
+  if (kind == "lexicon" && lexicon.empty()) {
+    throw Error("lexicon: reward.kind is \"lexicon\" but no lexicon file is given (set reward.lexicon)");
+  }
 }
 
 std::unique_ptr<RewardFunction> make_reward_function(const RewardOptions& options, const core::Runtime& runtime,
-                                                     int pad_id) {
+                                                     int pad_id,
+                                                     std::shared_ptr<const tokenizer::Tokenizer> tokenizer) {
   options.check();
   if (options.kind == "token_count") return std::make_unique<TokenCountReward>(options.token);
+  if (options.kind == "lexicon") {
+    labelers::LabelerOptions labeler;
+    labeler.kind = "lexicon";
+    labeler.lexicon = options.lexicon;
+    return labelers::make_labeler_reward(labeler, runtime, pad_id, std::move(tokenizer));
+  }
   return load_reward_model_function(options.model_dir, runtime, pad_id);
 }
 

@@ -67,7 +67,7 @@ PpoParts load_parts(const TrainPolicyConfig& config, const core::Runtime& runtim
   parts.queries = dataset_queries(dataset);
   parts.policy = load_policy(config.model);
   parts.reference = model::load_gpt2(config.model);
-  parts.reward = make_reward_function(config.reward, runtime, config.task.queries.pad_id);
+  parts.reward = make_reward_function(config.reward, runtime, config.task.queries.pad_id, parts.tokenizer);
   return parts;
 }
 

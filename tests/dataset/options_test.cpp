@@ -48,6 +48,22 @@ TEST(DataOptions, KeysDefaultsAndOverrides) {
   EXPECT_THAT(error_of([&] { config::apply_override(config, "queries.query_length=0", "--set"); }),
               HasSubstr("queries.query_length"));
   EXPECT_THAT(config::describe_markdown(DataConfig{}, "data"), HasSubstr("skip_bad_records"));
+
+  config::apply_override(config, "queries.format=cnndm", "--set");
+  config::apply_override(config, "queries.stories_dir=data/cnndm/stories", "--set");
+  config::apply_override(config, "queries.skip_missing_stories=true", "--set");
+  EXPECT_EQ(config.queries.format, "cnndm");
+  EXPECT_EQ(config.queries.stories_dir, "data/cnndm/stories");
+  EXPECT_TRUE(config.queries.skip_missing_stories);
+  config::apply_override(config, "queries.format=fortune", "--set");
+  EXPECT_THAT(error_of([&] { config::apply_override(config, "queries.format=csv", "--set"); }),
+              HasSubstr("queries.format"));
+  EXPECT_THAT(error_of([&] { config::apply_override(config, "queries.skip_missing_stories=maybe", "--set"); }),
+              HasSubstr("queries.skip_missing_stories"));
+  EXPECT_THAT(error_of([&] {
+                config::apply_json(config, nlohmann::json::parse(R"({"queries": {"story_dir": "x"}})"), "preset");
+              }),
+              HasSubstr("queries.story_dir"));
 }
 
 }  // namespace

@@ -93,6 +93,14 @@ TEST(CleanQueryText, CollapsesNewlinesAndStrips) {
   EXPECT_EQ(clean_query_text("a\n\nb\nc"), "a\n\nb\nc");
   EXPECT_EQ(clean_query_text(" \t\r\n x y\x1f"), "x y");
   EXPECT_EQ(clean_query_text("\n\n\n"), "");
+  // Python's strip() also removes Unicode spaces: U+00A0, U+3000 (but not U+180E).
+  EXPECT_EQ(clean_query_text("\xC2\xA0"
+                             "a\n\n\n\nb\xE3\x80\x80"),
+            "a\n\nb");
+  EXPECT_EQ(clean_query_text("\xE1\xA0\x8E"
+                             "a"),
+            "\xE1\xA0\x8E"
+            "a");
 }
 
 TEST(QueryDataset, BooksFileWithStartAndEndDots) {
@@ -234,9 +242,17 @@ TEST(QueryDatasetErrors, BadFiles) {
   EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
               HasSubstr("number.jsonl: line 1: text: expected a string, got 5"));
   options.path = write_temp(dir, "empty.txt", "\n\n").string();
-  EXPECT_EQ(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }), options.path + ": contains no texts");
+  EXPECT_EQ(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+            options.path + ": contains no texts (check path and format)");
   options.path = (dir.path() / "missing.txt").string();
-  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }), HasSubstr("missing.txt: cannot open"));
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr("missing.txt: not found (the query dataset's path"));
+  options.path = dir.path().string();
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr(": is a directory; set format to cnndm (a directory of .story files) or fortune"));
+  options.format = "books";
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr(": is a directory; this format reads one file"));
   options.path = "";
   EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }), HasSubstr("path is not set"));
 }
@@ -257,23 +273,39 @@ TEST(QueryDatasetErrors, NoUsableQuerySaysWhy) {
   EXPECT_THAT(error_of([&] {
                 QueryDataset::from_texts({"no dot", "none"}, options, tiny_tokenizer(), "f.txt");
               }),
-              HasSubstr("f.txt: no text contains the start token \".\""));
+              HasSubstr("f.txt: no text contains the start token \".\" (all 2 texts skipped); set start_text to "
+                        "\"\" to start each query at the beginning of its text"));
   EXPECT_THAT(
       error_of([&] {
         QueryDataset::from_texts({"x. y", "a. b"}, options, tiny_tokenizer(), "f.txt");
       }),
-      HasSubstr("f.txt: no text contains the end token \".\" within the first 64 tokens after the start token"));
+      HasSubstr("f.txt: no text contains the end token \".\" within the first 64 tokens after the start token (all 2 "
+                "texts skipped); raise query_length or set end_text to \"\""));
   EXPECT_THAT(error_of([&] {
                 QueryDataset::from_texts({"x. y", "none"}, options, tiny_tokenizer(), "f.txt");
               }),
               HasSubstr("f.txt: all 2 texts were skipped: 1 lack the start token \".\", 1 lack the end token"));
+  EXPECT_THAT(error_of([&] {
+                QueryDataset::from_texts({"x. y", "none"}, options, tiny_tokenizer(), "f.txt");
+              }),
+              HasSubstr(", 0 are empty; set start_text to \"\" to start each query at the beginning of its text, or "
+                        "raise query_length"));
   QueryOptions plain;
   EXPECT_THAT(error_of([&] {
                 QueryDataset::from_texts({"", ""}, plain, tiny_tokenizer(), "f.txt");
               }),
-              HasSubstr("f.txt: every text is empty"));
+              HasSubstr("f.txt: every text is empty (2 texts; check format and field)"));
   EXPECT_THAT(error_of([&] { QueryDataset::from_texts({}, plain, tiny_tokenizer(), "f.txt"); }),
               HasSubstr("f.txt: contains no texts"));
+}
+
+TEST(QueryDatasetErrors, NoUsableQueryInAFileStopsTheLoad) {
+  QueryOptions options = books_options(64);
+  options.path = (test_data() / "queries" / "texts.txt").string();
+  options.format = "text";
+  options.start_text = "\n";  // no line holds a newline
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr("texts.txt: no text contains the start token \"\\n\" (all 3 texts skipped)"));
 }
 
 std::vector<std::string> numbered_texts(int n) {

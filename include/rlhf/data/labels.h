@@ -76,6 +76,11 @@ struct LabelSet {
 LabelSet read_labels(const std::filesystem::path& path, const tokenizer::Tokenizer& tokenizer,
                      const LabelOptions& options);
 
+// The same for question files (`rlhf sample-for-labels`): `best` may be absent (then -1); when present
+// it is checked as in read_labels.
+LabelSet read_questions(const std::filesystem::path& path, const tokenizer::Tokenizer& tokenizer,
+                        const LabelOptions& options);
+
 // Splits off round(validation_fraction * size) items, chosen by a seeded shuffle (shuffled_indices:
 // Python's random.shuffle with `seed`), as the validation set. Both parts keep the input order.
 // validation_fraction must be in [0, 1) and leave at least one training item.

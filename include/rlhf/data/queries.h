@@ -25,29 +25,34 @@
 namespace rlhf::data {
 
 struct QueryOptions {
-  std::string path;                  // the file of texts
-  std::string format = "auto";       // auto | text | jsonl | books | json (see visit)
-  std::string field = "text";        // jsonl and json objects: the key holding the text ("content" for tldr)
-  int query_length = 64;             // tokens per query, padding included (books 64, tldr/cnndm 500)
-  std::string start_text;            // "" = none; else exactly one token (books ".")
-  std::string end_text;              // "" = none; else exactly one token (books ".", cnndm "\n")
-  std::string prefix;                // put before the padded query for the policy (cnndm "Article:\n\n")
-  std::string suffix;                // put after it for the policy (tldr/cnndm "\n\nTL;DR:")
-  std::string padding = "right";     // right (OpenAI) | left
-  int pad_id = kOpenAiPad;           // the pad id (OpenAI: 50259, outside GPT-2's vocabulary)
-  bool clean_text = false;           // tldr/cnndm: runs of 3+ newlines become 2, then strip whitespace
-  bool shuffle = true;               // shuffle the texts once, like OpenAI
-  std::uint64_t shuffle_seed = 0;    // OpenAI: 0
-  bool reshuffle_each_epoch = true;  // false: every epoch repeats the first order (OpenAI's tf repeat())
+  std::string path;                   // the file of texts (cnndm, fortune: also a directory)
+  std::string format = "auto";        // auto | text | jsonl | books | json | cnndm | fortune (see visit)
+  std::string field = "text";         // jsonl and json objects: the key holding the text ("content" for tldr)
+  int query_length = 64;              // tokens per query, padding included (books 64, tldr/cnndm 500)
+  std::string start_text;             // "" = none; else exactly one token (books ".")
+  std::string end_text;               // "" = none; else exactly one token (books ".", cnndm "\n")
+  std::string prefix;                 // put before the padded query for the policy (cnndm "Article:\n\n")
+  std::string suffix;                 // put after it for the policy (tldr/cnndm "\n\nTL;DR:")
+  std::string padding = "right";      // right (OpenAI) | left
+  int pad_id = kOpenAiPad;            // the pad id (OpenAI: 50259, outside GPT-2's vocabulary)
+  bool clean_text = false;            // tldr: runs of 3+ newlines become 2, then strip (format cnndm cleans itself)
+  bool shuffle = true;                // shuffle the texts once, like OpenAI
+  std::uint64_t shuffle_seed = 0;     // OpenAI: 0
+  bool reshuffle_each_epoch = true;   // false: every epoch repeats the first order (OpenAI's tf repeat())
+  std::string stories_dir;            // cnndm with a URL list: the directory holding cnn/stories, dailymail/stories
+  bool skip_missing_stories = false;  // cnndm: skip (and count) URLs whose story file is absent
 
   template <class V>
   void visit(V& v) {
-    v.field("path", path, "File of query texts");
+    v.field("path", path, "File of query texts (cnndm and fortune: or a directory)");
     v.field("format", format,
             "auto (by the first non-blank line: '[' -> json, '{' -> jsonl, a whole JSON string -> books, "
             "else text) | text (one query per line, blank lines ignored) | jsonl (objects, text under "
-            "`field`) | books (one JSON string per line) | json (an array of strings or of objects with `field`)",
-            config::OneOf{{"auto", "text", "jsonl", "books", "json"}});
+            "`field`) | books (one JSON string per line) | json (an array of strings or of objects with `field`) "
+            "| cnndm (a URL list all_*.txt with stories_dir, or a directory of .story files; OpenAI's cleaning "
+            "without ftfy) | fortune (texts between lines holding only '%'; a file, or a directory whose files "
+            "without a '.' are read in name order)",
+            config::OneOf{{"auto", "text", "jsonl", "books", "json", "cnndm", "fortune"}});
     v.field("field", field, "Key of the text in jsonl and json objects (tldr: content)");
     v.field("query_length", query_length, "Query tokens, padding included", config::Range::at_least(1));
     v.field("start_text", start_text,
@@ -59,13 +64,20 @@ struct QueryOptions {
     v.field("suffix", suffix, "Text put after the padded query in the policy's input (not the reward model's)");
     v.field("padding", padding, "Where the pads go", config::OneOf{{"right", "left"}});
     v.field("pad_id", pad_id, "Pad id (OpenAI: 50259)", config::Range::at_least(0));
-    v.field("clean_text", clean_text,
-            "Collapse runs of 3+ newlines to 2 and strip leading/trailing ASCII whitespace (the tldr/cnndm "
-            "cleaning, without ftfy)");
+    v.field(
+        "clean_text", clean_text,
+        "Collapse runs of 3+ newlines to 2 and strip leading/trailing whitespace as Python does (the tldr cleaning, "
+        "without ftfy; format cnndm applies the full cnndm cleaning itself)");
     v.field("shuffle", shuffle, "Shuffle the texts (Python's random.shuffle, so OpenAI's order for the same file)");
     v.field("shuffle_seed", shuffle_seed, "Seed of the shuffle (OpenAI: 0)");
     v.field("reshuffle_each_epoch", reshuffle_each_epoch,
             "Epoch e > 0 reshuffles with shuffle_seed + e; false repeats the first order, as OpenAI does");
+    v.field("stories_dir", stories_dir,
+            "cnndm with a URL list as path: the directory holding cnn/stories and dailymail/stories (the unpacked "
+            "cnn_stories.tgz and dailymail_stories.tgz)");
+    v.field("skip_missing_stories", skip_missing_stories,
+            "cnndm: skip URLs whose story file is missing (counted and logged) instead of stopping; the shuffle "
+            "then no longer gives OpenAI's order");
   }
 };
 
@@ -81,7 +93,8 @@ struct QuerySkips {
   std::size_t no_start_token = 0;  // the start token does not occur
   std::size_t no_end_token = 0;    // the end token does not occur within the truncated query
   std::size_t empty = 0;           // the text encodes to no tokens
-  std::size_t total() const { return no_start_token + no_end_token + empty; }
+  std::size_t missing_story = 0;   // cnndm with skip_missing_stories: the URL's story file is absent
+  std::size_t total() const { return no_start_token + no_end_token + empty + missing_story; }
 };
 
 enum class QueryCut { kept, no_start_token, no_end_token, empty };
@@ -93,14 +106,16 @@ QueryCut cut_query(std::vector<int>& tokens, int query_length, std::optional<int
 // Step 5: `tokens` (at most `length`) padded to `length` with `pad_id`, on the left or the right.
 std::vector<int> pad_query(const std::vector<int>& tokens, int length, int pad_id, bool left);
 
-// clean_text: runs of 3+ '\n' become "\n\n", then leading and trailing ASCII whitespace is removed.
+// clean_text: runs of 3+ '\n' become "\n\n", then Python's str.strip() (python_strip in cnndm.h).
 std::string clean_query_text(std::string_view text);
 
 class QueryDataset {
  public:
   // Reads options.path, processes every text and logs a summary. Throws rlhf::Error naming the file
-  // (and line or element) for an unreadable file, bad JSON, a missing field, or no usable query (and
-  // why), and naming the option for a start/end text that is not exactly one token.
+  // (and line or element) for an unreadable file, bad JSON, a missing field, a missing cnndm story, or
+  // no usable query (and why, with the fix), and naming the option for a start/end text that is not
+  // exactly one token. cnndm texts are read in URL-list order and then shuffled like any others, which
+  // is OpenAI's order (shuffling the URLs or their stories is the same permutation).
   static QueryDataset load(const QueryOptions& options, const tokenizer::Tokenizer& tokenizer);
   // The same processing for texts in memory (options.path and format unused); `source` starts errors.
   static QueryDataset from_texts(std::vector<std::string> texts, const QueryOptions& options,

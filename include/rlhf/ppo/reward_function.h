@@ -11,6 +11,10 @@
 #include "rlhf/config/constraints.h"
 #include "rlhf/core/runtime.h"
 
+namespace rlhf::tokenizer {
+class Tokenizer;
+}
+
 namespace rlhf::ppo {
 
 class RewardFunction {
@@ -35,17 +39,21 @@ class TokenCountReward : public RewardFunction {
 };
 
 struct RewardOptions {
-  std::string kind = "model";  // model | token_count
+  std::string kind = "model";  // model | token_count | lexicon
   std::string model_dir;       // kind = model: a directory written by `rlhf train-reward`
   int token = -1;              // kind = token_count: the token id whose occurrences are the score
+  std::string lexicon = "configs/sentiment-lexicon.json";  // kind = lexicon: the mock labeler's word list
 
   template <class V>
   void visit(V& v) {
-    v.field("kind", kind, "model (a trained reward model) | token_count (occurrences of `token` in the response)",
-            config::OneOf{{"model", "token_count"}});
+    v.field("kind", kind,
+            "model (a trained reward model) | token_count (occurrences of `token` in the response) | lexicon "
+            "(the mock sentiment labeler's score of the response text: direct access to the reward)",
+            config::OneOf{{"model", "token_count", "lexicon"}});
     v.field("model_dir", model_dir, "kind = model: reward model directory written by `rlhf train-reward`");
     v.field("token", token, "kind = token_count: the token id whose occurrences are the score",
             config::Range::at_least(-1));
+    v.field("lexicon", lexicon, "kind = lexicon: the lexicon JSON file (see configs/sentiment-lexicon.json)");
   }
   void check() const;  // the fields the kind needs are set
 };
@@ -56,8 +64,10 @@ struct RewardOptions {
 std::unique_ptr<RewardFunction> load_reward_model_function(const std::string& dir, const core::Runtime& runtime,
                                                            int pad_id);
 
-// The reward function the options describe.
+// The reward function the options describe. Text rewards (lexicon) decode responses with `tokenizer`
+// (the policy's); the others do not need it.
 std::unique_ptr<RewardFunction> make_reward_function(const RewardOptions& options, const core::Runtime& runtime,
-                                                     int pad_id);
+                                                     int pad_id,
+                                                     std::shared_ptr<const tokenizer::Tokenizer> tokenizer = nullptr);
 
 }  // namespace rlhf::ppo

@@ -1,0 +1,7 @@
+Byron Bay is lovely.
+Second line.
+Third line stays.
+
+@highlight
+
+x

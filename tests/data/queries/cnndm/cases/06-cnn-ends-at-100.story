@@ -1,0 +1,3 @@
+ßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßß yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy(CNN) Only this part is kept.
+@highlight
+h

@@ -1,0 +1,4 @@
+and two words
+Stays.
+@highlight
+h

@@ -1,0 +1,6 @@
+  Just an article.
+
+
+
+With no highlights.  
+

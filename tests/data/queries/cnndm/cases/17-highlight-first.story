@@ -1,0 +1,3 @@
+@highlight
+
+only highlights

@@ -1,0 +1,5 @@
+Intro
+UPDATED:12:30 GMT 2013
+Body.
+@highlight
+x

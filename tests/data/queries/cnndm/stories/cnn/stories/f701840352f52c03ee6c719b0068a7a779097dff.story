@@ -1,0 +1,3 @@
+(CNN)Story three.
+@highlight
+Three
