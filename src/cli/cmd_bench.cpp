@@ -6,6 +6,7 @@
 #include "rlhf/ppo/benchmark.h"
 #include "rlhf/reward/training.h"
 #include "rlhf/sampling/benchmark.h"
+#include "rlhf/sft/trainer.h"
 #include "rlhf/util/error.h"
 #include "text_inputs.h"
 
@@ -21,6 +22,7 @@ struct BenchConfig {
   int reward_samples = 4;     // candidates per comparison
   bool ppo = false;           // also time whole PPO batches
   int ppo_batch_size = 64;    // episodes per PPO batch
+  bool sft = false;           // also time supervised fine-tuning steps
 
   template <class V>
   void visit(V& v) {
@@ -38,6 +40,7 @@ struct BenchConfig {
             config::Range::at_least(2));
     v.field("ppo", ppo, "Also time whole PPO batches (rollout, reference, reward model, 4 epochs of training)");
     v.field("ppo_batch_size", ppo_batch_size, "Episodes per PPO batch in the PPO benchmark", config::Range::at_least(1));
+    v.field("sft", sft, "Also time supervised fine-tuning steps (batch_size rows of prompt_length + new_tokens)");
   }
 };
 
@@ -77,6 +80,12 @@ void run_bench(BenchArgs& args) {
     options.warmup = config.bench.warmup;
     result["ppo"] = ppo::benchmark(model->config(), options, runtime);
   }
+  if (config.sft) {
+    // Last: it trains the model in place (fp32, as rlhf sft does).
+    model->to(runtime.device, at::kFloat);
+    result["sft_training_tokens_per_s"] = sft::benchmark_sft(
+        *model, config.bench.batch_size, config.bench.prompt_length + config.bench.new_tokens, config.bench.iterations);
+  }
   save_config_next_to(args.output, config);
   write_output(args.output, result.dump(2) + "\n");
 }
@@ -98,6 +107,7 @@ void register_bench(CLI::App& app) {
   add_key_flag(*cmd, "--warmup", "warmup", args->layers, "Untimed repetitions");
   add_bool_flag(*cmd, "--reward", "reward", args->layers, "Also time reward-model training");
   add_bool_flag(*cmd, "--ppo", "ppo", args->layers, "Also time whole PPO batches");
+  add_bool_flag(*cmd, "--sft", "sft", args->layers, "Also time supervised fine-tuning steps");
   add_key_flag(*cmd, "--ppo-batch-size", "ppo_batch_size", args->layers, "Episodes per PPO batch");
   cmd->add_option("--output,-o", args->output, "Output JSON file (default: stdout)");
   cmd->callback([args] { run_bench(*args); });

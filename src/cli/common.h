@@ -13,6 +13,7 @@
 #include "rlhf/config/config.h"
 #include "rlhf/core/runtime.h"
 #include "rlhf/model/gpt2.h"
+#include "rlhf/model/inference.h"
 
 namespace rlhf::cli {
 
@@ -69,11 +70,9 @@ void register_config_doc(const std::string& command) {
 // All registered descriptions, in registration order, as one Markdown document.
 std::string config_reference();
 
-// Loads a model directory for inference on the runtime's device and precision, in eval mode.
-model::Gpt2 load_inference_model(const std::filesystem::path& dir, const core::Runtime& runtime);
-
-// Moves and casts a model for inference; fp16 on CPU is refused (LibTorch has no CPU half matmul).
-void place_for_inference(model::Gpt2Impl& model, const core::Runtime& runtime);
+// Inference models (reference policy, sampling, scoring) live in the library.
+using model::load_inference_model;
+using model::place_for_inference;
 
 // Registration of each subcommand (one file each).
 void register_generate(CLI::App& app);
@@ -83,6 +82,11 @@ void register_bench(CLI::App& app);
 void register_train_reward(CLI::App& app);
 void register_score(CLI::App& app);
 void register_train_policy(CLI::App& app);
+void register_sft(CLI::App& app);
+void register_train(CLI::App& app);
+void register_sample_for_labels(CLI::App& app);
+void register_mock_label(CLI::App& app);
+void register_agreement(CLI::App& app);
 void register_config_docs(CLI::App& app);
 
 }  // namespace rlhf::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rlhf: fine-tune GPT-2 from human preferences (Ziegler et al. 2019)", "rlhf"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rlhf 0.1.0");
+  rlhf::cli::register_train(app);
   rlhf::cli::register_generate(app);
   rlhf::cli::register_tokenize(app);
   rlhf::cli::register_logprobs(app);
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   rlhf::cli::register_train_reward(app);
   rlhf::cli::register_score(app);
   rlhf::cli::register_train_policy(app);
+  rlhf::cli::register_sft(app);
+  rlhf::cli::register_sample_for_labels(app);
+  rlhf::cli::register_mock_label(app);
+  rlhf::cli::register_agreement(app);
   rlhf::cli::register_config_docs(app);
   // Logs go to stderr so that JSON written to stdout stays parseable.
   spdlog::set_default_logger(spdlog::stderr_color_mt("rlhf"));

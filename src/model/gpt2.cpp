@@ -41,7 +41,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& allowed
     k = cache->k[layer].narrow(2, 0, start + T);  // [B, H, L, D]
     v = cache->v[layer].narrow(2, 0, start + T);
   }
-  at::Tensor y = compat::attention(q, k, v, allowed);  // [B, H, T, D]
+  const double p = is_training() ? dropout : 0.0;
+  at::Tensor y = compat::attention(q, k, v, allowed, p);  // [B, H, T, D]
   return c_proj(y.transpose(1, 2).reshape({B, T, C}));
 }
 
@@ -71,8 +72,12 @@ BlockImpl::BlockImpl(const Gpt2Config& config) {
 }
 
 at::Tensor BlockImpl::forward(const at::Tensor& x, const at::Tensor& allowed, KvCache* cache, int layer) {
-  at::Tensor out = x + attn(ln_1(x), allowed, cache, layer);
-  return out + mlp(ln_2(out));
+  if (!is_training() || dropout <= 0.0) {
+    at::Tensor out = x + attn(ln_1(x), allowed, cache, layer);
+    return out + mlp(ln_2(out));
+  }
+  at::Tensor out = x + at::dropout(attn(ln_1(x), allowed, cache, layer), dropout, /*train=*/true);
+  return out + at::dropout(mlp(ln_2(out)), dropout, /*train=*/true);
 }
 
 Gpt2Impl::Gpt2Impl(Gpt2Config config) : config_(std::move(config)) {
@@ -87,9 +92,9 @@ Gpt2Impl::Gpt2Impl(Gpt2Config config) : config_(std::move(config)) {
   init_weights();
 }
 
-void Gpt2Impl::init_weights() {
+void Gpt2Impl::init_weights(double stddev) {
   at::NoGradGuard no_grad;
-  const double residual_std = 0.02 / std::sqrt(2.0 * config_.n_layer);
+  const double residual_std = stddev / std::sqrt(2.0 * config_.n_layer);
   for (auto& item : named_parameters()) {
     const std::string& name = item.key();
     at::Tensor& p = item.value();
@@ -101,8 +106,17 @@ void Gpt2Impl::init_weights() {
     } else if (name.find("c_proj.weight") != std::string::npos) {
       p.normal_(0.0, residual_std);
     } else {
-      p.normal_(0.0, 0.02);
+      p.normal_(0.0, stddev);
     }
+  }
+}
+
+void Gpt2Impl::set_dropout(double p) {
+  if (!(p >= 0.0 && p < 1.0)) throw Error("dropout must be in [0, 1), got " + std::to_string(p));
+  dropout_ = p;
+  for (auto& block : blocks_) {
+    block->dropout = p;
+    block->attn->dropout = p;
   }
 }
 
@@ -161,6 +175,7 @@ at::Tensor Gpt2Impl::forward(const at::Tensor& ids, const at::Tensor& mask, cons
   // Pads are never embedded (their id may be outside the vocabulary): look up token 0 instead.
   const at::Tensor safe_ids = ids.masked_fill(real.logical_not(), 0);
   at::Tensor x = wte(safe_ids) + wpe(positions);  // [B, T, C]
+  if (is_training() && dropout_ > 0.0) x = at::dropout(x, dropout_, /*train=*/true);
 
   at::Tensor key_is_real = real;
   if (cache != nullptr) {

@@ -14,18 +14,21 @@ namespace rlhf::compat {
 
 // Scaled dot-product attention. q: [B, H, Tq, D], k/v: [B, H, Tk, D], allowed: bool [B, 1, Tq, Tk]
 // (true = the query may attend to the key). Every row must allow at least one key (the caller
-// guarantees it), so no row is all -inf. Returns [B, H, Tq, D].
+// guarantees it), so no row is all -inf. Returns [B, H, Tq, D]. dropout_p > 0 drops attention
+// probabilities (training only: the caller passes 0 in eval mode).
 // On 2.x this is at::scaled_dot_product_attention, which picks the fused kernels on CUDA where the
 // mask allows; on 1.13 it is the plain math path.
-inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& allowed) {
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& allowed,
+                            double dropout_p = 0.0) {
 #if RLHF_TORCH_AT_LEAST(2, 0)
-  return at::scaled_dot_product_attention(q, k, v, allowed);
+  return at::scaled_dot_product_attention(q, k, v, allowed, dropout_p);
 #else
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // [B, H, Tq, Tk]
   scores.masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
   // Softmax in fp32 even for half-precision inputs: the row max subtraction needs the range.
   at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  if (dropout_p > 0.0) weights = at::dropout(weights, dropout_p, /*train=*/true);
   return at::matmul(weights, v);
 #endif
 }

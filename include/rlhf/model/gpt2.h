@@ -7,7 +7,10 @@
 //     position" always means "the last real token" for the reward and value heads and for sampling.
 // Submodules are named like the Hugging Face checkpoint keys (wte, wpe, h.N.ln_1, h.N.attn.c_attn,
 // ..., ln_f), and Conv1D weights keep Hugging Face's [in, out] layout, so loading is a copy by name.
-// Dropout does not exist here: the paper trains everything without it.
+// Dropout is off unless set_dropout(p > 0) was called and the module is in training mode: the paper
+// trains the reward model and the policy without it; only its supervised baseline (rlhf sft) uses 0.1.
+// Where GPT-2 puts it: after the embedding sum, on the attention probabilities, and on each residual
+// branch (the attention's and the MLP's c_proj output) before it is added.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -47,6 +50,7 @@ class AttentionImpl : public torch::nn::Module {
   // x: [B, T, C]; allowed: bool [B, 1, T, L] with L = keys visible (cache length + T).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& allowed, KvCache* cache, int layer);
   Conv1D c_attn{nullptr}, c_proj{nullptr};
+  double dropout = 0.0;  // on the attention probabilities, in training mode only
 
  private:
   std::int64_t n_head_, head_dim_;
@@ -71,6 +75,7 @@ class BlockImpl : public torch::nn::Module {
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   Attention attn{nullptr};
   Mlp mlp{nullptr};
+  double dropout = 0.0;  // on both residual branches, in training mode only
 };
 TORCH_MODULE(Block);
 
@@ -90,9 +95,15 @@ class Gpt2Impl : public torch::nn::Module {
 
   KvCache make_cache(std::int64_t batch, std::int64_t max_length) const;
 
-  // GPT-2's initialization for a model trained from scratch: N(0, 0.02), residual projections
-  // scaled by 1/sqrt(2 * n_layer), LayerNorm to identity, biases 0.
-  void init_weights();
+  // GPT-2's initialization for a model trained from scratch: weights and embeddings N(0, stddev) (Hugging
+  // Face's initializer_range, 0.02), residual projections (c_proj) scaled by 1/sqrt(2 * n_layer),
+  // LayerNorm to identity, biases 0. Draws from the default generator.
+  void init_weights(double stddev = 0.02);
+
+  // Dropout rate p in [0, 1) for the embeddings, attention probabilities and residual branches; it acts
+  // only in training mode. 0 (the default) leaves every computation exactly as without dropout.
+  void set_dropout(double p);
+  double dropout() const { return dropout_; }
 
   const Gpt2Config& config() const { return config_; }
   at::ScalarType dtype() const { return wte->weight.scalar_type(); }
@@ -105,6 +116,7 @@ class Gpt2Impl : public torch::nn::Module {
  private:
   Gpt2Config config_;
   std::vector<Block> blocks_;
+  double dropout_ = 0.0;
 };
 TORCH_MODULE(Gpt2);
 

@@ -1,0 +1,128 @@
+// Checkpoints of an sft run: OUTPUT/checkpoint/, written through StagedDirectory so a crash never
+// leaves a half-written one.
+//   state.json             format, version, step, total_steps, tokens seen, configuration
+//   model/                 the model in Hugging Face's layout (with its tokenizer)
+//   optimizer.safetensors  Adam's step and moments
+//   rng.safetensors        generator states ("cpu", "cuda.N"), for dropout
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "rlhf/core/torch_compat.h"
+#include "rlhf/formats/tensor_file.h"
+#include "rlhf/model/checkpoint.h"
+#include "rlhf/sft/trainer.h"
+#include "rlhf/util/error.h"
+#include "rlhf/util/files.h"
+
+namespace rlhf::sft {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kFormat = "rlhf-sft-checkpoint";
+constexpr int kVersion = 1;
+
+std::map<std::string, at::Tensor> read_tensors(const fs::path& path) {
+  const auto file = formats::TensorFile::open(path);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& view : file.tensors()) out.emplace(view.name, model::tensor_from_view(view));
+  return out;
+}
+
+// Keeps the records of metrics.jsonl up to `step` (a resumed run redoes the later ones). A checkpoint
+// of the finished run comes before the final validation, which the resumed run redoes too.
+void cut_metrics(const fs::path& path, std::int64_t step, bool finished) {
+  if (!fs::exists(path)) return;
+  std::istringstream in(read_text_file(path));
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_discarded() || !record.is_object()) continue;  // a line cut short by the stop
+    if (record.value("step", std::int64_t{0}) > step) continue;
+    if (finished && record.value("step", std::int64_t{0}) == step && record.contains("eval")) continue;
+    kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+// Keys whose values differ between two configurations ("training.lr", ...).
+void diff_keys(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
+               std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+      if (!b.contains(it.key())) {
+        out.push_back(key);
+      } else {
+        diff_keys(it.value(), b[it.key()], key, out);
+      }
+    }
+    return;
+  }
+  if (a != b) out.push_back(prefix);
+}
+
+}  // namespace
+
+void SftTrainer::save_checkpoint() {
+  for (const auto& item : parts_.model->named_parameters()) {
+    if (!item.value().isfinite().all().item<bool>()) {
+      throw Error("checkpoint: parameter " + item.key() + " holds NaN or Inf; not saved");
+    }
+  }
+  StagedDirectory staged(fs::path(config_.output) / "checkpoint");
+  model::save_gpt2(*parts_.model, staged.path() / "model", parts_.tokenizer.get());
+  model::write_tensors(staged.path() / "optimizer.safetensors", adam_->state(), {{"format", kFormat}});
+  std::vector<std::pair<std::string, at::Tensor>> rng = {{"cpu", compat::cpu_generator_state()}};
+  const auto cuda = compat::cuda_generator_states();
+  for (std::size_t i = 0; i < cuda.size(); ++i) rng.emplace_back("cuda." + std::to_string(i), cuda[i]);
+  model::write_tensors(staged.path() / "rng.safetensors", rng, {{"format", kFormat}});
+  nlohmann::ordered_json state;
+  state["format"] = kFormat;
+  state["version"] = kVersion;
+  state["step"] = step_;
+  state["total_steps"] = total_steps_;
+  state["tokens"] = tokens_seen_;
+  state["train_loss_last_step"] = last_train_loss_;
+  state["config"] = config::to_json(config_);
+  write_file_atomic(staged.path() / "state.json", state.dump(2) + "\n");
+  staged.commit();
+  spdlog::info("checkpoint: {} after step {}", staged.target().string(), step_);
+}
+
+bool SftTrainer::resume() {
+  const fs::path dir = fs::path(config_.output) / "checkpoint";
+  const fs::path state_path = dir / "state.json";
+  if (!fs::exists(state_path)) return false;
+  const auto state = nlohmann::json::parse(read_text_file(state_path), nullptr, false);
+  if (state.is_discarded() || !state.is_object() || state.value("format", "") != kFormat) {
+    throw_file_error(state_path.string(), std::string("not an sft checkpoint (expected format \"") + kFormat +
+                                              "\"); remove " + dir.string() + " to start over");
+  }
+  if (state.value("version", 0) != kVersion) {
+    throw_file_error(state_path.string(), "checkpoint version " + state.value("version", nlohmann::json()).dump() +
+                                              " is not supported (this build reads " + std::to_string(kVersion) + ")");
+  }
+  std::vector<std::string> changed;
+  diff_keys(config::to_json(config_), state.at("config"), "", changed);
+  for (const auto& key : changed) {
+    if (key.rfind("runtime.", 0) == 0 && key != "runtime.seed") continue;  // device, threads, logging
+    spdlog::warn("resume: configuration key {} differs from the checkpoint's (the run will not match one that "
+                 "went straight through)",
+                 key);
+  }
+  adam_->load_state(read_tensors(dir / "optimizer.safetensors"));
+  const auto rng = read_tensors(dir / "rng.safetensors");
+  compat::set_cpu_generator_state(rng.at("cpu"));
+  std::vector<at::Tensor> cuda;
+  for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));
+  compat::set_cuda_generator_states(cuda);
+  step_ = state.at("step").get<std::int64_t>();
+  tokens_seen_ = state.value("tokens", std::int64_t{0});
+  last_train_loss_ = state.value("train_loss_last_step", 0.0);
+  cut_metrics(fs::path(config_.output) / "metrics.jsonl", step_, step_ >= total_steps_);
+  spdlog::info("resume: {} at step {}/{}", dir.string(), step_, total_steps_);
+  return true;
+}
+
+}  // namespace rlhf::sft
