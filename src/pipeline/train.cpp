@@ -109,6 +109,13 @@ void TrainConfig::check() const {
   if (needs_reward_model(*this) && labels.source == "file" && labels.path.empty()) {
     throw Error("labels.path: no label file given (or set labels.source = mock, or policy.reward = labeler)");
   }
+  if (labels.rounds > 1 && (labels.source != "mock" || !needs_reward_model(*this))) {
+    throw Error("labels.rounds: batched collection needs labels.source = mock and policy.reward = reward_model");
+  }
+  if (labels.rounds > policy.ppo.num_batches()) {
+    throw Error("labels.rounds: " + std::to_string(labels.rounds) + " rounds but only " +
+                std::to_string(policy.ppo.num_batches()) + " PPO batches");
+  }
   if (task.truncate_token >= 0 && task.truncate_after >= task.response_length) {
     throw Error("task.truncate_after: " + std::to_string(task.truncate_after) +
                 " leaves no room for the truncate token in responses of " + std::to_string(task.response_length) +
@@ -152,16 +159,29 @@ nlohmann::ordered_json run_train(const TrainConfig& config, const core::Runtime&
   config::save_resolved_config(config, paths.config());
   spdlog::info("rlhf train: run directory {}", paths.root.string());
 
-  if (uses_labeler(config) && config.labels.source == "mock" && needs_reward_model(config)) {
-    run_label_stage(config, context, paths);
-  }
-  if (needs_reward_model(config)) run_reward_stage(config, context, paths);
-  const bool finished = run_policy_stage(config, context, paths, options.max_ppo_batches);
-  if (!finished) {
-    spdlog::info("PPO stopped before the end (--max-ppo-batches); run the same command again to continue");
-    return {{"finished", false}};
+  // Round r: labels from the policy as it is, a reward model on every label so far, the next
+  // 1/rounds of PPO. One round is the paper's offline experiment.
+  const int rounds = needs_reward_model(config) ? config.labels.rounds : 1;
+  const std::int64_t batches = config.policy.ppo.num_batches();
+  nlohmann::ordered_json round_results = nlohmann::ordered_json::array();
+  for (int round = 0; round < rounds; ++round) {
+    const std::int64_t stop = (batches * (round + 1) + rounds - 1) / rounds;
+    if (needs_reward_model(config)) {
+      if (config.labels.source == "mock") {
+        run_label_stage(config, context, paths, round, round == 0 ? fs::path(config.model) : paths.final_policy());
+      }
+      run_reward_stage(config, context, paths, round);
+    }
+    const bool done = run_policy_stage(config, context, paths, options.max_ppo_batches,
+                                       paths.round_reward_model(round), stop);
+    if (!done) {
+      spdlog::info("PPO stopped before the end (--max-ppo-batches); run the same command again to continue");
+      return {{"finished", false}};
+    }
+    if (rounds > 1) round_results.push_back(run_round_eval(config, context, paths, round));
   }
   nlohmann::ordered_json summary = run_eval_stage(config, context, paths);
+  if (rounds > 1) summary["rounds"] = round_results;
   summary["seconds_this_invocation"] = std::chrono::duration<double>(Clock::now() - start).count();
   write_file_atomic(paths.summary(), summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   write_file_atomic(paths.summary_text(), render_summary(summary));

@@ -131,6 +131,37 @@ TEST_F(TrainCli, DirectLabelerRewardNeedsNoLabelsAndRaisesTheLabelerScore) {
   EXPECT_GT(final_, initial + 0.25) << summary.dump(2);
 }
 
+TEST_F(TrainCli, BatchedCollectionRetrainsTheRewardModelEachRoundOnAllLabelsSoFar) {
+  nlohmann::json c = config;
+  c["labels"]["rounds"] = 2;
+  c["labels"]["questions"] = 48;
+  c["policy"]["ppo"]["total_episodes"] = 16 * 6;  // rounds of 3 PPO batches
+  write_config(c);
+  const Result r = run(train_command());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path run_dir = dir / "run";
+  EXPECT_TRUE(fs::exists(run_dir / "labels" / "labels.json"));
+  EXPECT_TRUE(fs::exists(run_dir / "labels" / "round_1.json"));
+  EXPECT_TRUE(fs::exists(run_dir / "reward_model" / "reward_model.json"));
+  EXPECT_TRUE(fs::exists(run_dir / "reward_model_round_1" / "reward_model.json"));
+  // Round 1's reward model learned from both rounds: 96 questions.
+  EXPECT_EQ(nlohmann::json::parse(slurp(run_dir / "labels" / "rounds_0-1.json")).size(), 96u);
+  // Round 1's questions came from the policy after round 0's PPO, on other queries than round 0's.
+  EXPECT_NE(slurp(run_dir / "labels" / "labels.json"), slurp(run_dir / "labels" / "round_1.json"));
+
+  const auto summary = nlohmann::json::parse(slurp(run_dir / "summary.json"));
+  ASSERT_EQ(summary["rounds"].size(), 2u);
+  EXPECT_EQ(summary["rounds"][0]["labels"], 48);
+  EXPECT_EQ(summary["rounds"][1]["labels"], 96);
+  for (const auto& round : summary["rounds"]) {
+    EXPECT_TRUE(round.contains("reward_model_validation_accuracy"));
+    EXPECT_TRUE(round["policy"]["scores"].contains("labeler"));
+  }
+  EXPECT_EQ(summary["ppo"]["batches"], 6);
+  EXPECT_THAT(r.out, HasSubstr("| round | labels so far |"));
+  EXPECT_THAT(r.err, HasSubstr("round 1: reward model validation accuracy"));
+}
+
 TEST_F(TrainCli, ConfigAndDatasetErrorsComeFirst) {
   // A query dataset with no usable example: no text holds the start token.
   nlohmann::json c = config;

@@ -29,17 +29,26 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
 // The generators' seed at the start of each stage, so a resumed run draws what a straight one would.
 std::uint64_t stage_seed(std::uint64_t seed, int stage);
 
-// labels.source = mock: questions from the initial policy (rejection sampling), answered by the mock
-// labeler, written to labels/labels.json (OpenAI format) and labels/labels.txt.
-void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths);
+// labels.source = mock: questions sampled from the policy in `policy_dir` (rejection sampling),
+// answered by the mock labeler, written to paths.round_labels(round) (OpenAI format) and a .txt
+// rendering. Round r takes the queries [r * questions, (r + 1) * questions) of the shuffled order.
+void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round,
+                     const std::filesystem::path& policy_dir);
 
-// The reward model on the labels (file or mock), into reward_model/.
-void run_reward_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths);
+// The reward model of `round` on paths.training_labels(round) (the label file for labels.source =
+// file), into paths.round_reward_model(round).
+void run_reward_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round);
 
-// PPO into policy/, resumed from policy/checkpoint when there is one. Returns true when all PPO
-// batches are done.
+// PPO into policy/ against the reward model in `reward_dir`, resumed from policy/checkpoint when there
+// is one, until batch `stop_batch` (exclusive) or `max_batches` more. Returns true when stop_batch is
+// reached.
 bool run_policy_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths,
-                      std::int64_t max_batches);
+                      std::int64_t max_batches, const std::filesystem::path& reward_dir, std::int64_t stop_batch);
+
+// Batched collection: the policy at the end of `round` measured on the evaluation queries against the
+// round's reward model and the labeler (eval/round_R.json, written once).
+nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageContext& context, const RunPaths& paths,
+                                      int round);
 
 // The initial and the final policy on the evaluation queries (eval/initial.json, eval/final.json);
 // returns the summary of the run.

@@ -33,6 +33,7 @@ struct LabelStage {
   int num_samples = 4;     // samples per question (the paper: 4)
   int max_attempts = 50;   // rejection sampling: draws per sample before giving up
   int batch_size = 64;     // rows sampled together
+  int rounds = 1;          // source = mock: batched collection in this many rounds (1 = offline)
   labelers::LabelerOptions labeler;
 
   template <class V>
@@ -50,6 +51,11 @@ struct LabelStage {
             "source = mock: draws per sample until the truncate token falls in the window (paper-spec 5)",
             config::Range::at_least(1));
     v.field("batch_size", batch_size, "source = mock: rows sampled together", config::Range::at_least(1));
+    v.field("rounds", rounds,
+            "source = mock: batched collection. Round r samples `questions` new questions from the current policy, "
+            "retrains the reward model from the pretrained model on every label so far, and runs the next "
+            "1/rounds of the PPO episodes against it (the paper's online collection); 1 = offline",
+            config::Range::at_least(1));
     v.section("labeler", labeler,
               "The mock labeler: answers source = mock questions, scores evaluations, and is the reward of "
               "policy.reward = labeler");
@@ -176,6 +182,17 @@ struct RunPaths {
   std::filesystem::path labels_dir() const { return root / "labels"; }
   std::filesystem::path labels() const { return root / "labels" / "labels.json"; }
   std::filesystem::path reward_model() const { return root / "reward_model"; }
+  // Batched collection: round 0 uses labels() and reward_model(); round r > 0 its own files, and the
+  // reward model of round r trains on every round's labels up to r.
+  std::filesystem::path round_labels(int r) const {
+    return r == 0 ? labels() : labels_dir() / ("round_" + std::to_string(r) + ".json");
+  }
+  std::filesystem::path training_labels(int r) const {
+    return r == 0 ? labels() : labels_dir() / ("rounds_0-" + std::to_string(r) + ".json");
+  }
+  std::filesystem::path round_reward_model(int r) const {
+    return r == 0 ? reward_model() : root / ("reward_model_round_" + std::to_string(r));
+  }
   std::filesystem::path policy() const { return root / "policy"; }
   std::filesystem::path final_policy() const { return root / "policy" / "checkpoint" / "policy"; }
   std::filesystem::path eval_dir() const { return root / "eval"; }
