@@ -87,6 +87,7 @@ void register_train(CLI::App& app);
 void register_sample_for_labels(CLI::App& app);
 void register_mock_label(CLI::App& app);
 void register_agreement(CLI::App& app);
+void register_label(CLI::App& app);
 void register_config_docs(CLI::App& app);
 
 }  // namespace rlhf::cli

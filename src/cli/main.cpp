@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   rlhf::cli::register_sample_for_labels(app);
   rlhf::cli::register_mock_label(app);
   rlhf::cli::register_agreement(app);
+  rlhf::cli::register_label(app);
   rlhf::cli::register_config_docs(app);
   // Logs go to stderr so that JSON written to stdout stays parseable.
   spdlog::set_default_logger(spdlog::stderr_color_mt("rlhf"));

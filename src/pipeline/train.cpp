@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "rlhf/config/config.h"
+#include "rlhf/config/diff.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/eval/policy_eval.h"
 #include "rlhf/labelers/labeler.h"
@@ -35,33 +36,15 @@ bool ignorable_key(const std::string& key) {
   return key == "runtime.threads" || key == "runtime.log_level" || key == "runtime.device";
 }
 
-// "a.b: old -> new" for every leaf that differs between two resolved configurations.
-void diff_json(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
-               std::vector<std::string>& out) {
-  if (a.is_object() && b.is_object()) {
-    for (const auto& [key, value] : a.items()) {
-      const std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (!b.contains(key)) {
-        out.push_back(path + ": removed");
-      } else {
-        diff_json(value, b.at(key), path, out);
-      }
-    }
-    for (const auto& [key, value] : b.items()) {
-      if (!a.contains(key)) out.push_back((prefix.empty() ? key : prefix + "." + key) + ": added");
-    }
-    return;
-  }
-  if (a != b && !ignorable_key(prefix)) out.push_back(prefix + ": " + a.dump() + " -> " + b.dump());
-}
-
 // An existing run directory must hold the same experiment.
 void check_saved_config(const TrainConfig& config, const RunPaths& paths, bool force) {
   if (!fs::exists(paths.config())) return;
   TrainConfig saved;
   config::read_config_file(saved, paths.config());
   std::vector<std::string> changes;
-  diff_json(config::to_json(saved), config::to_json(config), "", changes);
+  for (const auto& change : config::changed_keys(config::to_json(saved), config::to_json(config))) {
+    if (!ignorable_key(change.key)) changes.push_back(change.describe());
+  }
   if (changes.empty()) return;
   std::string list;
   for (std::size_t i = 0; i < changes.size() && i < 8; ++i) list += "\n  " + changes[i];

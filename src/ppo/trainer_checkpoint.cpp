@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "rlhf/config/diff.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
@@ -54,23 +55,6 @@ void cut_records(const fs::path& path, std::int64_t end) {
   }
   if (dropped > 0) spdlog::info("{}: dropped {} records of batches not in the checkpoint", path.string(), dropped);
   write_file_atomic(path, kept);
-}
-
-// Top-level keys whose values differ between two configurations ("ppo.lr", ...).
-void diff_keys(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
-               std::vector<std::string>& out) {
-  if (a.is_object() && b.is_object()) {
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-      if (!b.contains(it.key())) {
-        out.push_back(key);
-      } else {
-        diff_keys(it.value(), b[it.key()], key, out);
-      }
-    }
-    return;
-  }
-  if (a != b) out.push_back(prefix);
 }
 
 }  // namespace
@@ -121,9 +105,8 @@ void PpoTrainer::resume() {
                      "checkpoint version " + state.value("version", nlohmann::json()).dump() +
                          " is not supported (this build reads " + std::to_string(kVersion) + ")");
   }
-  std::vector<std::string> changed;
-  diff_keys(config::to_json(config_), state.at("config"), "", changed);
-  for (const auto& key : changed) {
+  for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
+    const std::string& key = change.key;
     spdlog::warn(
         "resume: configuration key {} differs from the checkpoint's (the run will not match one that went "
         "straight through)",

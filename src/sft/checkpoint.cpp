@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "rlhf/config/diff.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
@@ -43,23 +44,6 @@ void cut_metrics(const fs::path& path, std::int64_t step, bool finished) {
     kept += line + "\n";
   }
   write_file_atomic(path, kept);
-}
-
-// Keys whose values differ between two configurations ("training.lr", ...).
-void diff_keys(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix,
-               std::vector<std::string>& out) {
-  if (a.is_object() && b.is_object()) {
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-      if (!b.contains(it.key())) {
-        out.push_back(key);
-      } else {
-        diff_keys(it.value(), b[it.key()], key, out);
-      }
-    }
-    return;
-  }
-  if (a != b) out.push_back(prefix);
 }
 
 }  // namespace
@@ -103,9 +87,8 @@ bool SftTrainer::resume() {
     throw_file_error(state_path.string(), "checkpoint version " + state.value("version", nlohmann::json()).dump() +
                                               " is not supported (this build reads " + std::to_string(kVersion) + ")");
   }
-  std::vector<std::string> changed;
-  diff_keys(config::to_json(config_), state.at("config"), "", changed);
-  for (const auto& key : changed) {
+  for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
+    const std::string& key = change.key;
     if (key.rfind("runtime.", 0) == 0 && key != "runtime.seed") continue;  // device, threads, logging
     spdlog::warn("resume: configuration key {} differs from the checkpoint's (the run will not match one that "
                  "went straight through)",
