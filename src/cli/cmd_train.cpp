@@ -20,6 +20,7 @@ void run_train(TrainArgs& args) {
   log_config(config);
   const auto summary = pipeline::run_train(config, runtime, args.options);
   if (summary.value("finished", true)) std::cout << pipeline::render_summary(summary) << std::flush;
+  if (summary.contains("waiting_for_person")) std::cout << summary["waiting_for_person"].get<std::string>() << "\n";
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ std::unique_ptr<ppo::RewardFunction> make_labeler_reward(const LabelerOptions& o
                                                          int pad_id,
                                                          std::shared_ptr<const tokenizer::Tokenizer> tokenizer) {
   options.check();
+  if (options.kind == "person") {
+    throw Error("kind: a person answers questions (rlhf label) but cannot score responses as a reward; use "
+                "lexicon, reward_model or token_count here");
+  }
   if (options.kind == "token_count") return std::make_unique<ppo::TokenCountReward>(options.token);
   if (options.kind == "reward_model") return ppo::load_reward_model_function(options.model_dir, runtime, pad_id);
   if (options.kind == "lexicon") {

@@ -9,6 +9,7 @@
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/eval/policy_eval.h"
 #include "rlhf/labelers/labelers.h"
+#include "rlhf/labelers/session.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/model/inference.h"
 #include "rlhf/ppo/trainer.h"
@@ -23,7 +24,9 @@ namespace fs = std::filesystem;
 
 enum Stage { kLabels = 1, kReward = 2, kEval = 4 };
 
-int pad_id(const TrainConfig& c) { return c.task.queries.pad_id; }
+int pad_id(const TrainConfig& c) {
+  return c.task.queries.pad_id;
+}
 
 nlohmann::json read_json_file(const fs::path& path) {
   try {
@@ -96,6 +99,23 @@ nlohmann::ordered_json recent_ppo_metrics(const fs::path& metrics, std::size_t n
   return out;
 }
 
+// A person's answers are complete when `rlhf label` has no question left (its progress file says so).
+bool person_finished(const RunPaths& paths, int round, const tokenizer::Tokenizer& tokenizer) {
+  const fs::path labels = paths.round_labels(round);
+  if (!fs::exists(labelers::progress_path(labels))) return true;  // labels made elsewhere, taken as they are
+  data::LabelOptions options;
+  options.format = "openai";
+  labelers::LabelSession session(data::read_questions(paths.round_questions(round), tokenizer, options).items);
+  return labelers::load_session(labels, session, paths.round_questions(round).string()) && session.done();
+}
+
+std::string person_message(const TrainConfig& c, const RunPaths& paths, int round) {
+  return "round " + std::to_string(round) +
+         ": waiting for a person's answers. Label the questions with\n  rlhf label --model " + c.model + " --in " +
+         paths.round_questions(round).string() + " -o " + paths.round_labels(round).string() +
+         "\nthen run the same `rlhf train` command again";
+}
+
 eval::EvalOptions eval_options(const TrainConfig& c) {
   eval::EvalOptions o;
   o.response_length = c.task.response_length;
@@ -109,7 +129,9 @@ eval::EvalOptions eval_options(const TrainConfig& c) {
 
 }  // namespace
 
-std::uint64_t stage_seed(std::uint64_t seed, int stage) { return seed * 1000003ULL + static_cast<std::uint64_t>(stage); }
+std::uint64_t stage_seed(std::uint64_t seed, int stage) {
+  return seed * 1000003ULL + static_cast<std::uint64_t>(stage);
+}
 
 StageContext load_context(const TrainConfig& config, const core::Runtime& runtime) {
   StageContext c;
@@ -132,8 +154,8 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
                 std::to_string(c.model_config.n_positions) + " positions (" + config.model + "/config.json)");
   }
   if (task.truncate_token >= c.model_config.vocab_size) {
-    throw Error("task.truncate_token: " + std::to_string(task.truncate_token) + " is outside the model's vocabulary of " +
-                std::to_string(c.model_config.vocab_size));
+    throw Error("task.truncate_token: " + std::to_string(task.truncate_token) +
+                " is outside the model's vocabulary of " + std::to_string(c.model_config.vocab_size));
   }
   return c;
 }
@@ -141,10 +163,12 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
 void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round,
                      const fs::path& policy_dir) {
   const fs::path out = paths.round_labels(round);
-  if (fs::exists(out)) {
+  const bool person = config.labels.labeler.kind == "person";
+  if (fs::exists(out) && !(person && !person_finished(paths, round, *context.tokenizer))) {
     spdlog::info("labels: done ({}), skipping", out.string());
     return;
   }
+  if (person && fs::exists(paths.round_questions(round))) throw WaitingForPerson{person_message(config, paths, round)};
   const LabelStage& stage = config.labels;
   spdlog::info("labels{}: sampling {} questions of {} samples from {}, answered by the {} labeler",
                config.labels.rounds > 1 ? " round " + std::to_string(round) : std::string(), stage.questions,
@@ -156,7 +180,8 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   model::place_for_inference(*policy, context.runtime);
   const auto& queries = *context.queries;
   std::vector<std::vector<int>> contexts, raw;
-  for (std::size_t i : queries.batch_indices(static_cast<std::size_t>(round), static_cast<std::size_t>(stage.questions))) {
+  for (std::size_t i :
+       queries.batch_indices(static_cast<std::size_t>(round), static_cast<std::size_t>(stage.questions))) {
     contexts.push_back(queries.context(i));
     raw.push_back(queries[i].tokens);
   }
@@ -171,18 +196,22 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   labelers::QuestionStats stats;
   std::vector<data::Comparison> items =
       labelers::sample_questions(*policy, contexts, raw, q, pad_id(config), seed, &stats);
+  if (person) {
+    fs::create_directories(paths.labels_dir());
+    fs::path text = paths.round_questions(round);
+    labelers::write_questions_text(text.replace_extension(".txt"), items, *context.tokenizer, pad_id(config));
+    labelers::write_questions(paths.round_questions(round), items, /*with_best=*/false);
+    throw WaitingForPerson{person_message(config, paths, round)};
+  }
   auto labeler = labelers::make_labeler_reward(stage.labeler, context.runtime, pad_id(config), context.tokenizer);
   labelers::label_comparisons(items, *labeler, stage.labeler.noise, seed + 1, pad_id(config), context.runtime.device);
 
   fs::create_directories(paths.labels_dir());
   fs::path text = out;
   labelers::write_questions_text(text.replace_extension(".txt"), items, *context.tokenizer, pad_id(config));
-  nlohmann::ordered_json info = {{"questions", stats.questions},
-                                 {"samples", stats.samples},
-                                 {"draws", stats.draws},
-                                 {"gave_up", stats.gave_up},
-                                 {"labeler", labeler->name()},
-                                 {"noise", stage.labeler.noise}};
+  nlohmann::ordered_json info = {{"questions", stats.questions}, {"samples", stats.samples},
+                                 {"draws", stats.draws},         {"gave_up", stats.gave_up},
+                                 {"labeler", labeler->name()},   {"noise", stage.labeler.noise}};
   fs::path info_path = out;
   write_file_atomic(info_path.replace_extension(".info.json"), info.dump(2) + "\n");
   if (round == 0) write_file_atomic(paths.labels_dir() / "info.json", info.dump(2) + "\n");
@@ -281,14 +310,19 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
   indices.erase(indices.begin(), indices.end() - static_cast<std::ptrdiff_t>(n));
   const fs::path rm_dir = paths.round_reward_model(round);
   auto reward = ppo::load_reward_model_function(rm_dir.string(), context.runtime, pad);
-  auto labeler = labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer);
+  std::unique_ptr<ppo::RewardFunction> labeler;
+  std::vector<std::pair<std::string, ppo::RewardFunction*>> extra;
+  if (config.labels.labeler.kind != "person") {
+    labeler = labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer);
+    extra.emplace_back("labeler", labeler.get());
+  }
   model::Gpt2 reference = model::load_inference_model(config.model, context.runtime);
   ppo::Policy policy = ppo::load_policy(paths.final_policy());
   policy->to(context.runtime.device);
   eval::EvalOptions options = eval_options(config);
   options.samples_shown = 0;
-  const eval::PolicyEvaluation e = eval::evaluate_policy(*policy, *reference, *reward, {{"labeler", labeler.get()}},
-                                                         queries, indices, options, context.tokenizer.get());
+  const eval::PolicyEvaluation e =
+      eval::evaluate_policy(*policy, *reference, *reward, extra, queries, indices, options, context.tokenizer.get());
   nlohmann::ordered_json j;
   j["round"] = round;
   const nlohmann::json rm = read_json_file(rm_dir / "reward_model.json");
@@ -300,9 +334,9 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
   j["policy"] = e.to_json();
   fs::create_directories(paths.eval_dir());
   write_file_atomic(out, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  spdlog::info("round {}: reward model validation accuracy {}, policy labeler score {:.3f} ± {:.3f}, KL {:.3f}", round,
-               j.value("reward_model_validation_accuracy", nlohmann::json(nullptr)).dump(), e.extra[0].second.mean,
-               e.extra[0].second.stderr_mean, e.kl.mean);
+  spdlog::info("round {}: reward model validation accuracy {}, score {:.3f}, labeler score {}, KL {:.3f}", round,
+               j.value("reward_model_validation_accuracy", nlohmann::json(nullptr)).dump(), e.score.mean,
+               e.extra.empty() ? std::string("-") : std::to_string(e.extra[0].second.mean), e.kl.mean);
   return j;
 }
 
@@ -311,21 +345,22 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
   summary["run_dir"] = paths.root.string();
   summary["model"] = config.model;
   summary["final_policy"] = paths.final_policy().string();
-  summary["reward"] = config.policy.reward == "labeler" ? "labeler (" + config.labels.labeler.kind + ")"
-                                                        : "reward model (" +
-                                                              paths.round_reward_model(config.labels.rounds - 1).string() +
-                                                              ")";
+  summary["reward"] = config.policy.reward == "labeler"
+                          ? "labeler (" + config.labels.labeler.kind + ")"
+                          : "reward model (" + paths.round_reward_model(config.labels.rounds - 1).string() + ")";
   summary["kl"] = {{"adaptive", config.policy.kl.adaptive},
                    {"target", config.policy.kl.target},
                    {"initial_kl_coef", config.policy.kl.kl_coef}};
   summary["ppo"] = recent_ppo_metrics(paths.policy() / "metrics.jsonl", 10);
   if (config.policy.reward == "reward_model") {
-    const nlohmann::json rm =
-        read_json_file(paths.round_reward_model(config.labels.rounds - 1) / "reward_model.json");
-    if (rm.contains("info") && rm["info"].contains("training")) summary["reward_model"] = rm["info"]["training"];
-    else if (rm.contains("training")) summary["reward_model"] = rm["training"];
+    const nlohmann::json rm = read_json_file(paths.round_reward_model(config.labels.rounds - 1) / "reward_model.json");
+    if (rm.contains("info") && rm["info"].contains("training"))
+      summary["reward_model"] = rm["info"]["training"];
+    else if (rm.contains("training"))
+      summary["reward_model"] = rm["training"];
   }
-  if (fs::exists(paths.labels_dir() / "info.json")) summary["labels"] = read_json_file(paths.labels_dir() / "info.json");
+  if (fs::exists(paths.labels_dir() / "info.json"))
+    summary["labels"] = read_json_file(paths.labels_dir() / "info.json");
   if (!config.eval.enabled) return summary;
 
   const int pad = pad_id(config);
@@ -341,7 +376,8 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
                                             context.runtime, pad);
   std::unique_ptr<ppo::RewardFunction> labeler;
   std::vector<std::pair<std::string, ppo::RewardFunction*>> extra;
-  if (config.eval.use_labeler && config.labels.source == "mock" && config.policy.reward == "reward_model") {
+  if (config.eval.use_labeler && config.labels.source == "mock" && config.policy.reward == "reward_model" &&
+      config.labels.labeler.kind != "person") {
     labeler = labelers::make_labeler_reward(config.labels.labeler, context.runtime, pad, context.tokenizer);
     extra.emplace_back("labeler", labeler.get());
   }
@@ -354,9 +390,9 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
     ppo::Policy policy = ppo::load_policy(policy_dir);
     policy->to(context.runtime.device);
     spdlog::info("eval: {} policy on {} queries", name, n);
-    nlohmann::ordered_json j = eval::evaluate_policy(*policy, *reference, *reward, extra, queries, indices, options,
-                                                     context.tokenizer.get())
-                                   .to_json();
+    nlohmann::ordered_json j =
+        eval::evaluate_policy(*policy, *reference, *reward, extra, queries, indices, options, context.tokenizer.get())
+            .to_json();
     fs::create_directories(paths.eval_dir());
     // Sample texts may hold a token cut mid-character: invalid UTF-8 becomes U+FFFD.
     write_file_atomic(out, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

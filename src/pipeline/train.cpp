@@ -28,8 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-bool uses_labeler(const TrainConfig& c) { return c.labels.source == "mock" || c.policy.reward == "labeler"; }
-bool needs_reward_model(const TrainConfig& c) { return c.policy.reward == "reward_model"; }
+bool uses_labeler(const TrainConfig& c) {
+  return c.labels.source == "mock" || c.policy.reward == "labeler";
+}
+bool needs_reward_model(const TrainConfig& c) {
+  return c.policy.reward == "reward_model";
+}
 
 // Keys that may change between a run and its resumption without changing its results.
 bool ignorable_key(const std::string& key) {
@@ -95,6 +99,9 @@ void TrainConfig::check() const {
   if (labels.rounds > 1 && (labels.source != "mock" || !needs_reward_model(*this))) {
     throw Error("labels.rounds: batched collection needs labels.source = mock and policy.reward = reward_model");
   }
+  if (policy.reward == "labeler" && labels.labeler.kind == "person") {
+    throw Error("policy.reward: a person (labels.labeler.kind = person) cannot be PPO's reward; use reward_model");
+  }
   if (labels.rounds > policy.ppo.num_batches()) {
     throw Error("labels.rounds: " + std::to_string(labels.rounds) + " rounds but only " +
                 std::to_string(policy.ppo.num_batches()) + " PPO batches");
@@ -147,21 +154,26 @@ nlohmann::ordered_json run_train(const TrainConfig& config, const core::Runtime&
   const int rounds = needs_reward_model(config) ? config.labels.rounds : 1;
   const std::int64_t batches = config.policy.ppo.num_batches();
   nlohmann::ordered_json round_results = nlohmann::ordered_json::array();
-  for (int round = 0; round < rounds; ++round) {
-    const std::int64_t stop = (batches * (round + 1) + rounds - 1) / rounds;
-    if (needs_reward_model(config)) {
-      if (config.labels.source == "mock") {
-        run_label_stage(config, context, paths, round, round == 0 ? fs::path(config.model) : paths.final_policy());
+  try {
+    for (int round = 0; round < rounds; ++round) {
+      const std::int64_t stop = (batches * (round + 1) + rounds - 1) / rounds;
+      if (needs_reward_model(config)) {
+        if (config.labels.source == "mock") {
+          run_label_stage(config, context, paths, round, round == 0 ? fs::path(config.model) : paths.final_policy());
+        }
+        run_reward_stage(config, context, paths, round);
       }
-      run_reward_stage(config, context, paths, round);
+      const bool done =
+          run_policy_stage(config, context, paths, options.max_ppo_batches, paths.round_reward_model(round), stop);
+      if (!done) {
+        spdlog::info("PPO stopped before the end (--max-ppo-batches); run the same command again to continue");
+        return {{"finished", false}};
+      }
+      if (rounds > 1) round_results.push_back(run_round_eval(config, context, paths, round));
     }
-    const bool done = run_policy_stage(config, context, paths, options.max_ppo_batches,
-                                       paths.round_reward_model(round), stop);
-    if (!done) {
-      spdlog::info("PPO stopped before the end (--max-ppo-batches); run the same command again to continue");
-      return {{"finished", false}};
-    }
-    if (rounds > 1) round_results.push_back(run_round_eval(config, context, paths, round));
+  } catch (const WaitingForPerson& waiting) {
+    spdlog::info("{}", waiting.message);
+    return {{"finished", false}, {"waiting_for_person", waiting.message}};
   }
   nlohmann::ordered_json summary = run_eval_stage(config, context, paths);
   if (rounds > 1) summary["rounds"] = round_results;

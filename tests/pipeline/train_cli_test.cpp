@@ -162,6 +162,36 @@ TEST_F(TrainCli, BatchedCollectionRetrainsTheRewardModelEachRoundOnAllLabelsSoFa
   EXPECT_THAT(r.err, HasSubstr("round 1: reward model validation accuracy"));
 }
 
+TEST_F(TrainCli, PersonLabelerPausesTheRunUntilTheAnswersAreThere) {
+  nlohmann::json c = config;
+  c["labels"]["labeler"] = {{"kind", "person"}};
+  c["labels"]["questions"] = 24;
+  write_config(c);
+  const Result first = run(train_command());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("waiting for a person's answers"));
+  EXPECT_THAT(first.out, HasSubstr("rlhf label --model"));
+  const fs::path questions = dir / "run" / "labels" / "round_0.questions.json";
+  ASSERT_TRUE(fs::exists(questions));
+  EXPECT_FALSE(fs::exists(dir / "run" / "labels" / "labels.json"));
+  EXPECT_FALSE(fs::exists(dir / "run" / "reward_model"));
+
+  // Asked again before anyone answered: the same questions, still waiting.
+  const std::string asked = slurp(questions);
+  EXPECT_THAT(run(train_command()).out, HasSubstr("waiting for a person's answers"));
+  EXPECT_EQ(slurp(questions), asked);
+
+  // The answers arrive (here from a mock standing in for the person); the run goes on to the end.
+  const Result answered = run("mock-label --labeler token_count --token 54 --tokenizer " + kTiny.string() + " --in " +
+                              questions.string() + " -o " + (dir / "run" / "labels" / "labels.json").string());
+  ASSERT_EQ(answered.exit_code, 0) << answered.err;
+  const Result second = run(train_command());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("labels: done"));
+  const auto summary = nlohmann::json::parse(slurp(dir / "run" / "summary.json"));
+  EXPECT_FALSE(summary["final"].contains("scores"));  // a person gives no automatic score
+}
+
 TEST_F(TrainCli, ConfigAndDatasetErrorsComeFirst) {
   // A query dataset with no usable example: no text holds the start token.
   nlohmann::json c = config;

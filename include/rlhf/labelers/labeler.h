@@ -34,8 +34,9 @@ struct LabelerOptions {
   void visit(V& v) {
     v.field("kind", kind,
             "lexicon (weighted word list on the response text) | reward_model (a trained reward model) | "
-            "token_count (occurrences of `token` in the response)",
-            config::OneOf{{"lexicon", "reward_model", "token_count"}});
+            "token_count (occurrences of `token` in the response) | person (rlhf train pauses each round for a "
+            "person's answers, given with `rlhf label`; labels only, never a reward)",
+            config::OneOf{{"lexicon", "reward_model", "token_count", "person"}});
     v.field("lexicon", lexicon, "kind = lexicon: the lexicon JSON file (see configs/sentiment-lexicon.json)");
     v.field("model_dir", model_dir, "kind = reward_model: reward model directory written by `rlhf train-reward`");
     v.field("token", token, "kind = token_count: the token id whose occurrences are the score",

@@ -29,9 +29,16 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
 // The generators' seed at the start of each stage, so a resumed run draws what a straight one would.
 std::uint64_t stage_seed(std::uint64_t seed, int stage);
 
+// Thrown by the label stage when a person must answer questions before the run can go on.
+struct WaitingForPerson {
+  std::string message;
+};
+
 // labels.source = mock: questions sampled from the policy in `policy_dir` (rejection sampling),
 // answered by the mock labeler, written to paths.round_labels(round) (OpenAI format) and a .txt
 // rendering. Round r takes the queries [r * questions, (r + 1) * questions) of the shuffled order.
+// With labeler.kind = person the questions go to paths.round_questions(round) instead, and the stage
+// throws WaitingForPerson until `rlhf label` has answered all of them into paths.round_labels(round).
 void run_label_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round,
                      const std::filesystem::path& policy_dir);
 

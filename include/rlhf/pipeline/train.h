@@ -187,6 +187,9 @@ struct RunPaths {
   std::filesystem::path round_labels(int r) const {
     return r == 0 ? labels() : labels_dir() / ("round_" + std::to_string(r) + ".json");
   }
+  std::filesystem::path round_questions(int r) const {
+    return labels_dir() / ("round_" + std::to_string(r) + ".questions.json");
+  }
   std::filesystem::path training_labels(int r) const {
     return r == 0 ? labels() : labels_dir() / ("rounds_0-" + std::to_string(r) + ".json");
   }
