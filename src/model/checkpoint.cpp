@@ -81,6 +81,13 @@ fs::path find_weights_file(const fs::path& dir) {
   throw_file_error(dir.string(), "no weights found: expected model.safetensors or pytorch_model.bin");
 }
 
+std::map<std::string, at::Tensor> read_tensor_map(const std::filesystem::path& path) {
+  const auto file = formats::TensorFile::open(path);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& view : file.tensors()) out.emplace(view.name, tensor_from_view(view));
+  return out;
+}
+
 at::Tensor tensor_from_view(const formats::TensorView& view) {
   const auto type = to_scalar_type(view.dtype);
   auto options = at::TensorOptions().dtype(type);

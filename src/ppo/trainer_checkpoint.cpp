@@ -25,13 +25,6 @@ namespace {
 constexpr const char* kFormat = "rlhf-ppo-checkpoint";
 constexpr int kVersion = 1;
 
-std::map<std::string, at::Tensor> read_tensors(const fs::path& path) {
-  const auto file = formats::TensorFile::open(path);
-  std::map<std::string, at::Tensor> out;
-  for (const auto& view : file.tensors()) out.emplace(view.name, model::tensor_from_view(view));
-  return out;
-}
-
 // Keeps the JSON Lines records of `path` whose "batch" is below `end` (a resumed run redoes the rest).
 void cut_records(const fs::path& path, std::int64_t end) {
   if (!fs::exists(path)) return;
@@ -126,13 +119,13 @@ void PpoTrainer::resume() {
       dest->copy_(item.value());
     }
   }
-  optimizer_->load_state(read_tensors(dir / "optimizer.safetensors"));
+  optimizer_->load_state(model::read_tensor_map(dir / "optimizer.safetensors"));
   kl_.load_state(state.at("kl_controller"));
   trend_.load_state(state.at("trend"));
   preflight_done_ = state.value("preflight_done", true);
   next_batch_ = state.at("next_batch").get<std::int64_t>();
 
-  const auto rng = read_tensors(dir / "rng.safetensors");
+  const auto rng = model::read_tensor_map(dir / "rng.safetensors");
   compat::set_cpu_generator_state(rng.at("cpu"));
   std::vector<at::Tensor> cuda;
   for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));

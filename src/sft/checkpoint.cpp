@@ -23,13 +23,6 @@ namespace {
 constexpr const char* kFormat = "rlhf-sft-checkpoint";
 constexpr int kVersion = 1;
 
-std::map<std::string, at::Tensor> read_tensors(const fs::path& path) {
-  const auto file = formats::TensorFile::open(path);
-  std::map<std::string, at::Tensor> out;
-  for (const auto& view : file.tensors()) out.emplace(view.name, model::tensor_from_view(view));
-  return out;
-}
-
 // Keeps the records of metrics.jsonl up to `step` (a resumed run redoes the later ones). A checkpoint
 // of the finished run comes before the final validation, which the resumed run redoes too.
 void cut_metrics(const fs::path& path, std::int64_t step, bool finished) {
@@ -94,8 +87,8 @@ bool SftTrainer::resume() {
                  "went straight through)",
                  key);
   }
-  adam_->load_state(read_tensors(dir / "optimizer.safetensors"));
-  const auto rng = read_tensors(dir / "rng.safetensors");
+  adam_->load_state(model::read_tensor_map(dir / "optimizer.safetensors"));
+  const auto rng = model::read_tensor_map(dir / "rng.safetensors");
   compat::set_cpu_generator_state(rng.at("cpu"));
   std::vector<at::Tensor> cuda;
   for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));

@@ -27,6 +27,10 @@ std::filesystem::path find_weights_file(const std::filesystem::path& dir);
 // A tensor read from a file, as an fp32 (or the file's integer type) CPU tensor that owns its data.
 at::Tensor tensor_from_view(const formats::TensorView& view);
 
+// Every tensor of a safetensors or torch zip file, by name, copied into owned CPU tensors (checkpoint
+// parts such as optimizer and generator states).
+std::map<std::string, at::Tensor> read_tensor_map(const std::filesystem::path& path);
+
 // Copies a checkpoint's tensors into the model by name. Accepts the hub naming ("h.0.ln_1.weight")
 // and GPT2LMHeadModel's ("transformer.h.0.ln_1.weight"); ignores the attention-mask buffers
 // (h.N.attn.bias, h.N.attn.masked_bias) and a tied lm_head.weight. A missing tensor or a wrong
