@@ -13,6 +13,7 @@
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/model/run_state.h"
 #include "rlhf/optim/adam.h"
 #include "rlhf/ppo/trainer.h"
 #include "rlhf/util/error.h"
@@ -55,18 +56,11 @@ void cut_records(const fs::path& path, std::int64_t end) {
 void PpoTrainer::save_checkpoint() {
   if (config_.output_dir.empty()) throw Error("save_checkpoint: no output_dir configured");
   // Never save a damaged policy (the loss checks stop the run first; this is the last line).
-  for (const auto& item : parts_.policy->named_parameters()) {
-    if (!item.value().isfinite().all().item<bool>()) {
-      throw Error("checkpoint: parameter " + item.key() + " holds NaN or Inf; not saved");
-    }
-  }
+  model::check_finite_parameters(*parts_.policy);
   StagedDirectory staged(fs::path(config_.output_dir) / "checkpoint");
   parts_.policy->save(staged.path() / "policy", parts_.tokenizer.get());
   model::write_tensors(staged.path() / "optimizer.safetensors", optimizer_->state(), {{"format", kFormat}});
-  std::vector<std::pair<std::string, at::Tensor>> rng = {{"cpu", compat::cpu_generator_state()}};
-  const auto cuda = compat::cuda_generator_states();
-  for (std::size_t i = 0; i < cuda.size(); ++i) rng.emplace_back("cuda." + std::to_string(i), cuda[i]);
-  model::write_tensors(staged.path() / "rng.safetensors", rng, {{"format", kFormat}});
+  model::save_generator_states(staged.path() / "rng.safetensors", kFormat);
   nlohmann::ordered_json state;
   state["format"] = kFormat;
   state["version"] = kVersion;
@@ -125,11 +119,7 @@ void PpoTrainer::resume() {
   preflight_done_ = state.value("preflight_done", true);
   next_batch_ = state.at("next_batch").get<std::int64_t>();
 
-  const auto rng = model::read_tensor_map(dir / "rng.safetensors");
-  compat::set_cpu_generator_state(rng.at("cpu"));
-  std::vector<at::Tensor> cuda;
-  for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));
-  compat::set_cuda_generator_states(cuda);
+  model::restore_generator_states(dir / "rng.safetensors");
 
   cut_records(fs::path(config_.output_dir) / "metrics.jsonl", next_batch_);
   cut_records(fs::path(config_.output_dir) / "samples.jsonl", next_batch_);

@@ -12,6 +12,7 @@
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/formats/tensor_file.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/model/run_state.h"
 #include "rlhf/sft/trainer.h"
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
@@ -42,18 +43,11 @@ void cut_metrics(const fs::path& path, std::int64_t step, bool finished) {
 }  // namespace
 
 void SftTrainer::save_checkpoint() {
-  for (const auto& item : parts_.model->named_parameters()) {
-    if (!item.value().isfinite().all().item<bool>()) {
-      throw Error("checkpoint: parameter " + item.key() + " holds NaN or Inf; not saved");
-    }
-  }
+  model::check_finite_parameters(*parts_.model);
   StagedDirectory staged(fs::path(config_.output) / "checkpoint");
   model::save_gpt2(*parts_.model, staged.path() / "model", parts_.tokenizer.get());
   model::write_tensors(staged.path() / "optimizer.safetensors", adam_->state(), {{"format", kFormat}});
-  std::vector<std::pair<std::string, at::Tensor>> rng = {{"cpu", compat::cpu_generator_state()}};
-  const auto cuda = compat::cuda_generator_states();
-  for (std::size_t i = 0; i < cuda.size(); ++i) rng.emplace_back("cuda." + std::to_string(i), cuda[i]);
-  model::write_tensors(staged.path() / "rng.safetensors", rng, {{"format", kFormat}});
+  model::save_generator_states(staged.path() / "rng.safetensors", kFormat);
   nlohmann::ordered_json state;
   state["format"] = kFormat;
   state["version"] = kVersion;
@@ -88,11 +82,7 @@ bool SftTrainer::resume() {
                  key);
   }
   adam_->load_state(model::read_tensor_map(dir / "optimizer.safetensors"));
-  const auto rng = model::read_tensor_map(dir / "rng.safetensors");
-  compat::set_cpu_generator_state(rng.at("cpu"));
-  std::vector<at::Tensor> cuda;
-  for (int i = 0; rng.count("cuda." + std::to_string(i)) != 0; ++i) cuda.push_back(rng.at("cuda." + std::to_string(i)));
-  compat::set_cuda_generator_states(cuda);
+  model::restore_generator_states(dir / "rng.safetensors");
   step_ = state.at("step").get<std::int64_t>();
   tokens_seen_ = state.value("tokens", std::int64_t{0});
   last_train_loss_ = state.value("train_loss_last_step", 0.0);
