@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "cli_fixture.h"
 #include "rlhf/tokenizer/tokenizer.h"
@@ -32,22 +33,30 @@ class LabelCli : public Cli {
   void SetUp() override {
     Cli::SetUp();
     if (std::system("command -v tmux >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
-    // A server of our own (-L): no interference with the user's tmux or with other tests.
-    tmux_ = "tmux -L rlhf_label_" + std::to_string(::getpid()) + " -f /dev/null ";
   }
   void TearDown() override {
-    if (!tmux_.empty()) std::system((tmux_ + "kill-server >/dev/null 2>&1").c_str());
+    for (const auto& server : servers_) std::system((server + "kill-server >/dev/null 2>&1").c_str());
     Cli::TearDown();
   }
 
   // Starts `rlhf <args>` in a fresh 80x24 window; the exit status is shown after it ends. The shell
   // traps SIGINT (a handler, not an ignore, so rlhf gets the default) to survive a Ctrl-C and say so.
+  // Each sitting gets a server of its own (-L, a new name): a client that connects to a server still
+  // shutting down after kill-server fails with "server exited unexpectedly" (seen once in CI).
   void start(const std::string& args) {
-    std::system((tmux_ + "kill-server >/dev/null 2>&1").c_str());
+    if (!tmux_.empty()) std::system((tmux_ + "kill-server >/dev/null 2>&1").c_str());
     const std::string shell =
         "trap : INT; " + std::string(RLHF_BINARY) + " " + args + "; echo \"exit status $?\"; sleep 60";
-    const std::string command = tmux_ + "new-session -d -s label -x 80 -y 24 " + quoted(shell);
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::string command;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      tmux_ = "tmux -L rlhf_label_" + std::to_string(::getpid()) + "_" + std::to_string(servers_.size()) +
+              " -f /dev/null ";
+      servers_.push_back(tmux_);
+      command = tmux_ + "new-session -d -s label -x 80 -y 24 " + quoted(shell);
+      if (std::system(command.c_str()) == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    FAIL() << "tmux did not start: " << command;
   }
   void keys(const std::string& keys) { std::system((tmux_ + "send-keys -t label " + keys).c_str()); }
   std::string screen() { return capture(tmux_ + "capture-pane -p -t label 2>/dev/null"); }
@@ -103,7 +112,8 @@ class LabelCli : public Cli {
     write_file_atomic(path, records.dump() + "\n");
   }
 
-  std::string tmux_;
+  std::string tmux_;                 // the current sitting's server
+  std::vector<std::string> servers_;  // every server started, killed at the end
 };
 
 TEST_F(LabelCli, AnswerUndoQuitResumeFinishAndTrain) {
@@ -113,7 +123,7 @@ TEST_F(LabelCli, AnswerUndoQuitResumeFinishAndTrain) {
   const std::string args = "label --model " + kTiny.string() + " --in " + questions.string() + " -o " + labels.string();
 
   // First sitting: 2 on question 1, 3 on question 2, undo, 1 on question 2, quit.
-  start(args);
+  ASSERT_NO_FATAL_FAILURE(start(args));
   std::string s = wait_for({"question 1 of 4   labeled 0, skipped 0", "The cat sat", "[1] on the mat.", "[4] under a tree.", "1-4 choose"});
   keys("2");
   wait_for({"question 2 of 4", "A dog ran", "question 1: sample 2 chosen (saved)"});
@@ -135,7 +145,7 @@ TEST_F(LabelCli, AnswerUndoQuitResumeFinishAndTrain) {
   EXPECT_GE(first[0].at("seconds").get<double>(), 0.0);
 
   // Second sitting: resumes at question 3, which needs paging; skip it; Ctrl-C on question 4.
-  start(args);
+  ASSERT_NO_FATAL_FAILURE(start(args));
   s = wait_for({"question 3 of 4", "We walked", "[1]", "space/b page 1-21/"});
   EXPECT_THAT(s, Not(HasSubstr("[4]")));  // not on the first page
   keys("Space");  // the last page ends at the last line
@@ -156,7 +166,7 @@ TEST_F(LabelCli, AnswerUndoQuitResumeFinishAndTrain) {
   EXPECT_EQ(bests(labels), std::vector<int>({1, 0}));  // the skip is not a label
 
   // Third sitting: resumes at question 4 after the Ctrl-C; answer it; the end screen; exit.
-  start(args);
+  ASSERT_NO_FATAL_FAILURE(start(args));
   wait_for({"question 4 of 4", "She sang"});
   keys("4");
   wait_for({"All 4 questions are answered: 3 labeled, 1 skipped."});
@@ -188,7 +198,7 @@ TEST_F(LabelCli, ChangedQuestionFileAndNoTerminalAreErrors) {
   const std::string args = "label --model " + kTiny.string() + " --in " + questions.string() + " -o " + labels.string();
   expect_error(run(args + " </dev/null"), "rlhf label is interactive: run it in a terminal");
 
-  start(args);
+  ASSERT_NO_FATAL_FAILURE(start(args));
   wait_for({"question 1 of 4"});
   keys("1");
   wait_for({"question 2 of 4"});
