@@ -212,6 +212,25 @@ std::string cnndm_clean_up_start(std::string_view input) {
   return std::string(python_strip(text));
 }
 
+std::string cnndm_highlights(std::string_view story) {
+  std::string out;
+  bool after_marker = false;
+  std::size_t start = 0;
+  while (start <= story.size()) {
+    const std::size_t end = std::min(story.find('\n', start), story.size());
+    const std::string_view line = python_strip(story.substr(start, end - start));
+    if (line == "@highlight") {
+      after_marker = true;
+    } else if (after_marker && !line.empty()) {
+      if (!out.empty()) out += '\n';
+      out += line;
+      after_marker = false;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string cnndm_article(std::string_view story) {
   const std::string text = collapse_newline_runs(cnndm_clean_up_start(story));
   return std::string(python_strip(std::string_view(text).substr(0, text.find("@highlight"))));

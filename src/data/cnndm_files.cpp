@@ -27,21 +27,33 @@ std::string describe(const StoryRef& story) {
   return "line " + std::to_string(story.line) + ", " + story.url;
 }
 
-// The article of one story file (Python's text-mode read, then the cleaning of cnndm.h).
-std::string read_article(const StoryRef& story) {
+struct Article {
+  std::string text, highlights;
+};
+
+// The article of one story file (Python's text-mode read, then the cleaning of cnndm.h), and its highlights.
+Article read_article(const StoryRef& story) {
   const std::string raw = read_text_file(story.file);
   try {
-    return cnndm_article(universal_newlines(raw));
+    const std::string story_text = universal_newlines(raw);
+    return {cnndm_article(story_text), cnndm_highlights(story_text)};
   } catch (const Error& e) {
     throw_file_error(story.file.string(),
                      std::string(e.what()) + (story.url.empty() ? "" : " (the story of " + describe(story) + ")"));
   }
 }
 
-std::vector<std::string> read_articles(const std::vector<StoryRef>& stories) {
-  std::vector<std::string> texts(stories.size());
-  parallel_for(stories.size(), [&](std::size_t i) { texts[i] = read_article(stories[i]); });
-  return texts;
+QueryTexts read_articles(const std::vector<StoryRef>& stories, std::size_t missing) {
+  QueryTexts out;
+  out.texts.resize(stories.size());
+  out.references.resize(stories.size());
+  out.missing_stories = missing;
+  parallel_for(stories.size(), [&](std::size_t i) {
+    Article a = read_article(stories[i]);
+    out.texts[i] = std::move(a.text);
+    out.references[i] = std::move(a.highlights);
+  });
+  return out;
 }
 
 bool is_dir(const fs::path& path) {
@@ -138,12 +150,12 @@ std::size_t remove_missing(std::vector<StoryRef>& stories, const QueryOptions& o
 }  // namespace
 
 QueryTexts read_cnndm_texts(const QueryOptions& options) {
-  if (is_dir(options.path)) return {read_articles(story_directory(options.path)), 0};
+  if (is_dir(options.path)) return read_articles(story_directory(options.path), 0);
   check_stories_dir(options);
   std::vector<StoryRef> stories = url_list_stories(options.path, options.stories_dir);
   if (stories.empty()) throw_file_error(options.path, "contains no URLs (format cnndm: one URL per line)");
   const std::size_t missing = remove_missing(stories, options);
-  return {read_articles(stories), missing};
+  return read_articles(stories, missing);
 }
 
 }  // namespace rlhf::data

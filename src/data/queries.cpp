@@ -93,13 +93,19 @@ std::string clean_query_text(std::string_view text) {
 
 QueryDataset QueryDataset::load(const QueryOptions& options, const tokenizer::Tokenizer& tokenizer) {
   QueryTexts read = read_query_texts(options);
-  QueryDataset dataset = from_texts(std::move(read.texts), options, tokenizer, options.path);
+  QueryDataset dataset =
+      from_texts(std::move(read.texts), options, tokenizer, options.path, std::move(read.references));
   dataset.skips_.missing_story = read.missing_stories;
   return dataset;
 }
 
 QueryDataset QueryDataset::from_texts(std::vector<std::string> texts, const QueryOptions& options,
-                                      const tokenizer::Tokenizer& tokenizer, const std::string& source) {
+                                      const tokenizer::Tokenizer& tokenizer, const std::string& source,
+                                      std::vector<std::string> references) {
+  if (!references.empty() && references.size() != texts.size()) {
+    throw Error(source + ": " + std::to_string(references.size()) + " references for " + std::to_string(texts.size()) +
+                " texts");
+  }
   if (options.query_length < 1)
     throw Error("query dataset: query_length must be >= 1, got " + std::to_string(options.query_length));
   if (options.padding != "right" && options.padding != "left") {
@@ -121,6 +127,7 @@ QueryDataset QueryDataset::from_texts(std::vector<std::string> texts, const Quer
     Query& query = processed[k];
     query.source_index = order[k];
     query.text = options.clean_text ? clean_query_text(texts[order[k]]) : std::move(texts[order[k]]);
+    if (!references.empty()) query.reference = std::move(references[order[k]]);
     std::vector<int> tokens = tokenizer.encode(query.text);
     cuts[k] = cut_query(tokens, options.query_length, start_token, end_token);
     if (cuts[k] != QueryCut::kept) return;
@@ -152,6 +159,7 @@ QueryDataset QueryDataset::from_texts(std::vector<std::string> texts, const Quer
   dataset.query_length_ = options.query_length;
   dataset.pad_id_ = options.pad_id;
   dataset.reshuffle_ = options.shuffle && options.reshuffle_each_epoch;
+  dataset.has_references_ = !references.empty();
   dataset.seed_ = options.shuffle_seed;
   spdlog::info(
       "{}: {} queries of {} tokens from {} texts ({} skipped: {} without the start token, {} without the "

@@ -78,17 +78,19 @@ std::vector<std::string> read_text_lines(const std::string& path) {
   return texts;
 }
 
-std::vector<std::string> read_jsonl(const std::string& path, const std::string& field) {
-  std::vector<std::string> texts;
+// `reference_field` set: each object's reference summary too, into `references`.
+QueryTexts read_jsonl(const std::string& path, const std::string& field, const std::string& reference_field) {
+  QueryTexts out;
   for_each_nonblank_line(path, [&](std::size_t line_number, const std::string& line) {
     json record = parse_line(path, line_number, line);
     const std::string where = "line " + std::to_string(line_number);
     if (!record.is_object()) {
       throw_file_error(path, where + ": expected an object with " + quoted(field) + ", got " + show_json(record));
     }
-    texts.push_back(text_field(path, where, record, field));
+    out.texts.push_back(text_field(path, where, record, field));
+    if (!reference_field.empty()) out.references.push_back(text_field(path, where, record, reference_field));
   });
-  return texts;
+  return out;
 }
 
 std::vector<std::string> read_books(const std::string& path) {
@@ -107,9 +109,10 @@ std::vector<std::string> read_books(const std::string& path) {
 
 // A JSON array, streamed: each element is taken as soon as it is complete and then dropped, so a
 // multi-gigabyte file (tldr train-subset.json) never becomes a DOM.
-std::vector<std::string> read_json_array(const std::string& path, const std::string& field) {
+QueryTexts read_json_array(const std::string& path, const std::string& field, const std::string& reference_field) {
   std::ifstream in = open_input(path);
-  std::vector<std::string> texts;
+  QueryTexts out;
+  std::vector<std::string>& texts = out.texts;
   std::size_t index = 0;
   const json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
     if (depth == 0 && event == json::parse_event_t::object_start) {
@@ -120,13 +123,16 @@ std::vector<std::string> read_json_array(const std::string& path, const std::str
       return true;
     }
     const std::string where = "element " + std::to_string(index++);
-    if (parsed.is_string()) {
+    if (parsed.is_string() && reference_field.empty()) {
       texts.push_back(std::move(parsed.get_ref<std::string&>()));
     } else if (parsed.is_object()) {
       texts.push_back(text_field(path, where, parsed, field));
+      if (!reference_field.empty()) out.references.push_back(text_field(path, where, parsed, reference_field));
     } else {
-      throw_file_error(path,
-                       where + ": expected a string or an object with " + quoted(field) + ", got " + show_json(parsed));
+      const std::string wanted = reference_field.empty()
+                                     ? "a string or an object with " + quoted(field)
+                                     : "an object with " + quoted(field) + " and " + quoted(reference_field);
+      throw_file_error(path, where + ": expected " + wanted + ", got " + show_json(parsed));
     }
     return false;
   };
@@ -137,7 +143,7 @@ std::vector<std::string> read_json_array(const std::string& path, const std::str
     throw_file_error(path, "not valid JSON: " + json_error_text(e, false));
   }
   if (!top.is_array()) throw_file_error(path, "expected a JSON array of texts or objects, got " + show_json(top));
-  return texts;
+  return out;
 }
 
 // The entries of one strfile source file: the lines between lines that hold only '%' (a '\r' before
@@ -199,6 +205,13 @@ std::string detect_query_format(const std::string& path) {
   return "text";  // empty: any format reports "no texts"
 }
 
+void require_no_reference_field(const QueryOptions& options, const std::string& format) {
+  if (!options.reference_field.empty() && format != "jsonl" && format != "json") {
+    throw_file_error(options.path, "reference_field is set, but the format " + quoted(format) +
+                                       " has no fields (only jsonl and json objects do)");
+  }
+}
+
 QueryTexts read_query_texts(const QueryOptions& options) {
   if (options.path.empty()) throw Error("query dataset: path is not set");
   std::error_code ec;
@@ -208,17 +221,21 @@ QueryTexts read_query_texts(const QueryOptions& options) {
                      "paper's tldr and cnndm files)");
   }
   if (options.format == "cnndm") return read_cnndm_texts(options);
-  if (options.format == "fortune") return {read_fortune_texts(options.path), 0};
+  if (options.format == "fortune") {
+    require_no_reference_field(options, "fortune");
+    return {read_fortune_texts(options.path), 0, {}};
+  }
   if (options.format == "auto" && is_directory(options.path)) {
     throw_file_error(options.path,
                      "is a directory; set format to cnndm (a directory of .story files) or fortune "
                      "(a directory of fortune files)");
   }
   const std::string format = options.format == "auto" ? detect_query_format(options.path) : options.format;
-  if (format == "text") return {read_text_lines(options.path), 0};
-  if (format == "jsonl") return {read_jsonl(options.path, options.field), 0};
-  if (format == "books") return {read_books(options.path), 0};
-  if (format == "json") return {read_json_array(options.path, options.field), 0};
+  require_no_reference_field(options, format);
+  if (format == "text") return {read_text_lines(options.path), 0, {}};
+  if (format == "jsonl") return read_jsonl(options.path, options.field, options.reference_field);
+  if (format == "books") return {read_books(options.path), 0, {}};
+  if (format == "json") return read_json_array(options.path, options.field, options.reference_field);
   throw Error("query dataset: format must be one of auto, text, jsonl, books, json, cnndm, fortune, got " +
               quoted(format));
 }

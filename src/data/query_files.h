@@ -12,6 +12,7 @@ namespace rlhf::data {
 struct QueryTexts {
   std::vector<std::string> texts;   // in file order (cnndm: URL-list order)
   std::size_t missing_stories = 0;  // cnndm with skip_missing_stories: URLs left out for a missing story
+  std::vector<std::string> references;  // one per text (cnndm highlights, or reference_field), or empty
 };
 
 // The texts of options.path, by options.format ("auto" resolved from the content).

@@ -116,6 +116,13 @@ TEST(CnndmCleaning, ArticleKeepsTextBeforeTheFirstHighlight) {
   EXPECT_EQ(cnndm_article("@highlight"), "");
 }
 
+TEST(CnndmHighlights, TheLineAfterEachMarkerJoinedByNewlines) {
+  EXPECT_EQ(cnndm_highlights("a\n\n@highlight\n\nFirst one.\n\n@highlight\n\n  Second.  \n"), "First one.\nSecond.");
+  EXPECT_EQ(cnndm_highlights("no highlights"), "");
+  EXPECT_EQ(cnndm_highlights("a\n@highlight"), "");                // a marker with nothing after it
+  EXPECT_EQ(cnndm_highlights("@highlight\nx\ny\n@highlight\nz"), "x\nz");  // only the line right after
+}
+
 TEST(CnndmCleaning, LongLinesStayFast) {
   // The UPDATED pattern starts with '.*': long lines without a match must not make it quadratic.
   std::string text;
@@ -154,6 +161,8 @@ TEST(CnndmQueries, UrlListWithStoriesDir) {
   EXPECT_EQ(texts_of(data), (std::vector<std::string>{"Story one begins here.\n\nIt has two paragraphs.", "Story two.",
                                                       "Story three."}));
   EXPECT_EQ(data.skipped(), 0u);
+  ASSERT_TRUE(data.has_references());
+  EXPECT_EQ(data[0].reference, "One");  // the highlights, for ROUGE
 
   // Shuffled like OpenAI's URL list: Python's random.seed(0); random.shuffle([0, 1, 2]) -> [0, 2, 1].
   options.shuffle = true;

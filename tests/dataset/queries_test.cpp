@@ -200,6 +200,39 @@ TEST(QueryDataset, JsonArrayOfTldrRecords) {
   EXPECT_EQ(cut[0].length, 6);
 }
 
+TEST(QueryDataset, ReferenceSummariesFollowTheirTextsThroughTheShuffle) {
+  const TempDir dir;
+  QueryOptions options;
+  options.path = write_temp(dir, "tldr.json",
+                            R"([{"content": "a b", "summary": "ra"}, {"content": "c d", "summary": "rc"},
+                                {"content": "e f", "summary": "re"}])")
+                     .string();
+  options.field = "content";
+  options.reference_field = "summary";
+  options.query_length = 8;
+  const QueryDataset data = QueryDataset::load(options, tiny_tokenizer());  // shuffled: [0, 2, 1]
+  ASSERT_TRUE(data.has_references());
+  ASSERT_EQ(data.size(), 3u);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    EXPECT_EQ(data[i].reference, std::string("r") + data[i].text[0]) << data[i].text;
+  }
+  EXPECT_NE(data[1].text, "c d");  // the shuffle moved them
+
+  options.path = write_temp(dir, "tldr.jsonl", "{\"content\": \"a b\", \"summary\": \"ra\"}\n{\"content\": \"c\"}\n").string();
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr("tldr.jsonl: line 2: has no \"summary\" field"));
+  options.path = write_temp(dir, "strings.json", R"(["a b"])").string();
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr("strings.json: element 0: expected an object with \"content\" and \"summary\", got"));
+  options.path = write_temp(dir, "plain.txt", "a b\n").string();
+  EXPECT_THAT(error_of([&] { QueryDataset::load(options, tiny_tokenizer()); }),
+              HasSubstr("plain.txt: reference_field is set, but the format \"text\" has no fields"));
+
+  options.reference_field.clear();
+  options.path = (test_data() / "queries" / "tldr.json").string();
+  EXPECT_FALSE(QueryDataset::load(options, tiny_tokenizer()).has_references());
+}
+
 TEST(QueryDataset, JsonArrayOfStringsAndExplicitFormats) {
   TempDir dir;
   QueryOptions options;

@@ -48,4 +48,9 @@ std::string cnndm_clean_up_start(std::string_view text);
 // Steps 2, 4 and 5 above (no ftfy) on a story already read with universal newlines.
 std::string cnndm_article(std::string_view story);
 
+// The story's reference summary: the non-blank line that follows each "@highlight" line, stripped,
+// joined with '\n' in story order ("" when there is none). See et al. (2017) and every ROUGE table on
+// CNN/Daily Mail use these highlights as the reference.
+std::string cnndm_highlights(std::string_view story);
+
 }  // namespace rlhf::data

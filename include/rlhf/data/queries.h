@@ -41,6 +41,7 @@ struct QueryOptions {
   bool reshuffle_each_epoch = true;   // false: every epoch repeats the first order (OpenAI's tf repeat())
   std::string stories_dir;            // cnndm with a URL list: the directory holding cnn/stories, dailymail/stories
   bool skip_missing_stories = false;  // cnndm: skip (and count) URLs whose story file is absent
+  std::string reference_field;        // jsonl and json objects: the key of a reference summary ("" = none)
 
   template <class V>
   void visit(V& v) {
@@ -78,6 +79,9 @@ struct QueryOptions {
     v.field("skip_missing_stories", skip_missing_stories,
             "cnndm: skip URLs whose story file is missing (counted and logged) instead of stopping; the shuffle "
             "then no longer gives OpenAI's order");
+    v.field("reference_field", reference_field,
+            "jsonl and json objects: the key of each text's reference summary, for ROUGE in `rlhf eval` (tldr: "
+            "summary); empty = none. cnndm always reads the highlights as references");
   }
 };
 
@@ -85,6 +89,7 @@ struct Query {
   std::vector<int> tokens;       // query_length ids, padded with pad_id
   int length = 0;                // real (non-pad) tokens
   std::string text;              // the source text (after clean_text)
+  std::string reference;         // its reference summary (cnndm highlights, or reference_field); "" = none
   std::size_t source_index = 0;  // the text's index in the file (0-based, counting texts, not lines)
 };
 
@@ -118,8 +123,11 @@ class QueryDataset {
   // is OpenAI's order (shuffling the URLs or their stories is the same permutation).
   static QueryDataset load(const QueryOptions& options, const tokenizer::Tokenizer& tokenizer);
   // The same processing for texts in memory (options.path and format unused); `source` starts errors.
+  // `references`: empty, or one per text (Query::reference).
   static QueryDataset from_texts(std::vector<std::string> texts, const QueryOptions& options,
-                                 const tokenizer::Tokenizer& tokenizer, const std::string& source = "query texts");
+                                 const tokenizer::Tokenizer& tokenizer, const std::string& source = "query texts",
+                                 std::vector<std::string> references = {});
+  bool has_references() const { return has_references_; }
 
   std::size_t size() const { return queries_.size(); }
   const Query& operator[](std::size_t i) const { return queries_.at(i); }
@@ -151,6 +159,7 @@ class QueryDataset {
   int query_length_ = 0;
   int pad_id_ = kOpenAiPad;
   bool reshuffle_ = false;
+  bool has_references_ = false;
   std::uint64_t seed_ = 0;
 };
 
