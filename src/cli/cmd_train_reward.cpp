@@ -7,12 +7,14 @@ namespace {
 
 struct TrainRewardArgs {
   ConfigLayers layers;
+  bool overwrite = false;
 };
 
 void run_train_reward(TrainRewardArgs& args) {
   const auto config = resolve_config<reward::TrainRewardConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
+  refuse_finished_output(config.output, "reward_model.json", "a trained reward model", args.overwrite);
   reward::run_reward_training(config, runtime);
 }
 
@@ -31,6 +33,7 @@ void register_train_reward(CLI::App& app) {
   add_key_flag(*cmd, "--batch-size,-b", "training.batch_size", args->layers, "Comparisons per step");
   add_key_flag(*cmd, "--lr", "training.lr", args->layers, "Peak learning rate");
   add_bool_flag(*cmd, "--skip-bad-records", "labels.skip_bad_records", args->layers, "Skip bad label records");
+  cmd->add_flag("--overwrite", args->overwrite, "Replace a reward model already in the output directory");
   cmd->callback([args] { run_train_reward(*args); });
 }
 

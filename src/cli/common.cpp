@@ -53,6 +53,13 @@ std::string config_reference() {
   return out;
 }
 
+void refuse_finished_output(const std::string& dir, const std::string& marker, const std::string& what,
+                            bool overwrite) {
+  std::error_code ec;
+  if (overwrite || dir.empty() || !std::filesystem::exists(std::filesystem::path(dir) / marker, ec)) return;
+  throw Error("output: " + dir + " already holds " + what + "; add --overwrite to replace it");
+}
+
 void register_config_docs(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("config-docs", "Print the configuration reference of every subcommand (Markdown)");
   cmd->callback([] { std::cout << config_reference(); });

@@ -70,6 +70,11 @@ void register_config_doc(const std::string& command) {
 // All registered descriptions, in registration order, as one Markdown document.
 std::string config_reference();
 
+// Refuses to replace a finished output (`dir/marker` exists, e.g. reward_model.json) unless `overwrite`:
+// Error "output: DIR already holds WHAT; add --overwrite to replace it".
+void refuse_finished_output(const std::string& dir, const std::string& marker, const std::string& what,
+                            bool overwrite);
+
 // Inference models (reference policy, sampling, scoring) live in the library.
 using model::load_inference_model;
 using model::place_for_inference;
@@ -88,6 +93,10 @@ void register_sample_for_labels(CLI::App& app);
 void register_mock_label(CLI::App& app);
 void register_agreement(CLI::App& app);
 void register_label(CLI::App& app);
+void register_compare(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_report(CLI::App& app);
+void register_rouge(CLI::App& app);
 void register_config_docs(CLI::App& app);
 
 }  // namespace rlhf::cli

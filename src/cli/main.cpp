@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   rlhf::cli::register_mock_label(app);
   rlhf::cli::register_agreement(app);
   rlhf::cli::register_label(app);
+  rlhf::cli::register_compare(app);
+  rlhf::cli::register_eval(app);
+  rlhf::cli::register_report(app);
+  rlhf::cli::register_rouge(app);
   rlhf::cli::register_config_docs(app);
   // Logs go to stderr so that JSON written to stdout stays parseable.
   spdlog::set_default_logger(spdlog::stderr_color_mt("rlhf"));

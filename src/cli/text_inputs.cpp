@@ -27,7 +27,7 @@ std::vector<std::string> read_texts(const std::filesystem::path& path, const std
     nlohmann::json record;
     try {
       record = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
       throw_file_error(path.string(), "line " + std::to_string(number) + ": invalid JSON (" + e.what() + ")");
     }
     if (record.is_string()) {

@@ -5,6 +5,7 @@
 
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
+#include "rlhf/util/json_depth.h"
 
 namespace rlhf::config::detail {
 namespace {
@@ -31,6 +32,7 @@ std::string code(const std::string& text) {
 }  // namespace
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+  check_json_depth(text, source);
   try {
     return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
@@ -49,6 +51,12 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     }
     throw Error(source + ": invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
                 ": " + detail + hint);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range (1e999): nlohmann gives no position, but its text names the number.
+    std::string detail = e.what();
+    const std::size_t bracket = detail.find("] ");
+    if (bracket != std::string::npos) detail = detail.substr(bracket + 2);
+    throw Error(source + ": invalid JSON: " + detail + " (numbers must fit in a double)");
   }
 }
 

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "rlhf/util/error.h"
+#include "rlhf/util/json_depth.h"
 
 namespace rlhf::config::detail {
 namespace {
@@ -112,6 +113,7 @@ json scalar_from_text(const std::string& text, Scalar scalar, bool optional) {
   const std::string t = trim(text);
   if (scalar == Scalar::Bool && t == "1") return true;
   if (scalar == Scalar::Bool && t == "0") return false;
+  if (!json_depth_ok(t)) return text;  // reported as "expected ..., got \"TEXT\""
   json j = json::parse(t, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return text;  // reported as "expected ..., got \"TEXT\""
   return j;
@@ -156,6 +158,13 @@ void read_value(const json& j, double& out, const std::string& where) {
 }
 void read_value(const json& j, std::string& out, const std::string& where) {
   if (!j.is_string()) fail(where, "a string", j);
+  // A JSON file can only hold UTF-8, but --set text can hold any bytes. Refuse them here: the resolved
+  // config is saved (and diffed on resume) as JSON, which cannot hold them either.
+  try {
+    (void)j.dump();
+  } catch (const json::type_error&) {
+    fail(where, "UTF-8 text", j);  // shown with U+FFFD for each invalid byte
+  }
   out = j.get<std::string>();
 }
 void read_value(const json& j, std::vector<std::string>& out, const std::string& where) {
@@ -212,6 +221,7 @@ json override_text_to_json(const std::string& text, TypeInfo info) {
   std::string items = trim(text);
   if (items.empty()) return json::array();
   if (items.front() == '[') {
+    if (!json_depth_ok(items)) return text;  // reported as the wrong type
     json j = json::parse(items, nullptr, /*allow_exceptions=*/false);
     if (!j.is_discarded()) return j;
     if (info.scalar != Scalar::String || items.back() != ']') return text;  // reported as the wrong type

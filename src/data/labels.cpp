@@ -13,6 +13,7 @@
 #include "rlhf/data/shuffle.h"
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
+#include "rlhf/util/json_depth.h"
 #include "text_input.h"
 
 namespace rlhf::data {
@@ -262,7 +263,7 @@ void read_openai(const fs::path& path, const std::string& text, const RecordChec
   json top;
   try {
     top = json::parse(text, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(path.string(), "not valid JSON: " + json_error_text(e, false));
   }
   if (!top.is_array()) throw_file_error(path.string(), "expected a JSON array of label records, got " + show_json(top));
@@ -277,7 +278,7 @@ void read_jsonl(const std::string& text, const RecordChecker& checker, Collector
       json record;
       try {
         record = json::parse(line);
-      } catch (const json::parse_error& e) {
+      } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
         bad("not valid JSON: " + json_error_text(e, true));
       }
       return checker.jsonl_record(record);
@@ -306,6 +307,7 @@ LabelSet read_records(const fs::path& path, const tokenizer::Tokenizer& tokenize
                       bool best_optional) {
   const std::string text = read_text_file(path);
   const std::string format = detect_format(path, text, options.format);
+  check_json_depth(text, path.string());
   const RecordChecker checker(tokenizer, options, best_optional);
   Collector collector(path, options, format == "openai");
   if (format == "openai") {

@@ -9,6 +9,7 @@
 
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
+#include "rlhf/util/json_depth.h"
 #include "text_input.h"
 
 namespace rlhf::data {
@@ -50,9 +51,13 @@ void for_each_nonblank_line(const std::string& path, F&& f) {
 }
 
 json parse_line(const std::string& path, std::size_t line_number, const std::string& line) {
+  if (!json_depth_ok(line)) {
+    throw_file_error(path, "line " + std::to_string(line_number) + ": JSON nested deeper than " +
+                               std::to_string(kMaxJsonDepth) + " levels");
+  }
   try {
     return json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(path, "line " + std::to_string(line_number) + ": not valid JSON: " + json_error_text(e, true));
   }
 }
@@ -118,6 +123,10 @@ QueryTexts read_json_array(const std::string& path, const std::string& field, co
     if (depth == 0 && event == json::parse_event_t::object_start) {
       throw_file_error(path, "expected a JSON array of texts or objects, got an object");
     }
+    if (static_cast<std::size_t>(depth) > kMaxJsonDepth) {
+      throw_file_error(path, "element " + std::to_string(index) + ": JSON nested deeper than " +
+                                 std::to_string(kMaxJsonDepth) + " levels");
+    }
     if (depth != 1 || (event != json::parse_event_t::value && event != json::parse_event_t::object_end &&
                        event != json::parse_event_t::array_end)) {
       return true;
@@ -139,7 +148,7 @@ QueryTexts read_json_array(const std::string& path, const std::string& field, co
   json top;
   try {
     top = json::parse(in, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(path, "not valid JSON: " + json_error_text(e, false));
   }
   if (!top.is_array()) throw_file_error(path, "expected a JSON array of texts or objects, got " + show_json(top));

@@ -16,7 +16,7 @@ std::string quoted(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string json_error_text(const nlohmann::json::parse_error& error, bool single_line) {
+std::string json_error_text(const nlohmann::json::exception& error, bool single_line) {
   std::string text = error.what();
   const std::size_t bracket = text.find("] ");
   if (text.rfind("[json.exception.", 0) == 0 && bracket != std::string::npos) text = text.substr(bracket + 2);

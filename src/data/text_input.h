@@ -15,9 +15,11 @@ std::string show_json(const nlohmann::json& value);
 // A string for an error message, JSON-quoted ("\n" shown as \n).
 std::string quoted(const std::string& text);
 
-// nlohmann's parse error without the "[json.exception.parse_error.101] " prefix. For a single line,
-// "parse error at line 1, column 7: x" becomes "column 7: x".
-std::string json_error_text(const nlohmann::json::parse_error& error, bool single_line);
+// nlohmann's error without the "[json.exception.parse_error.101] " prefix. For a single line,
+// "parse error at line 1, column 7: x" becomes "column 7: x". Parsing throws parse_error for bad syntax
+// and out_of_range for a number beyond double's range ("number overflow parsing '1e999'"): catch
+// json::exception, the base of both.
+std::string json_error_text(const nlohmann::json::exception& error, bool single_line);
 
 // Calls f(line_number (1-based), line) for every line of `text`, without the '\n' or a trailing '\r'.
 // A final line without '\n' counts; an empty text has no lines.

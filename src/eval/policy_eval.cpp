@@ -33,7 +33,7 @@ std::string decode_real(const at::Tensor& row, int pad_id, const tokenizer::Toke
 struct Collected {
   std::vector<double> score, raw_score, kl, entropy, length;
   std::vector<std::vector<double>> extra;
-  double penalized = 0;
+  double penalized = 0, truncated = 0;
 };
 
 }  // namespace
@@ -67,7 +67,9 @@ nlohmann::ordered_json PolicyEvaluation::to_json() const {
   j["kl"] = eval::to_json(kl);
   j["entropy"] = eval::to_json(entropy);
   j["penalized_fraction"] = penalized_fraction;
+  j["truncated_fraction"] = truncated_fraction;
   j["mean_length"] = mean_length;
+  j["length"] = eval::to_json(length);
   j["samples"] = nlohmann::ordered_json::array();
   for (const auto& s : samples) {
     j["samples"].push_back({{"query", s.query}, {"response", s.response}, {"score", s.score}});
@@ -118,6 +120,10 @@ PolicyEvaluation evaluate_policy(ppo::PolicyImpl& policy, model::Gpt2Impl& refer
     append(c.entropy, a.entropy.sum(1));
     append(c.length, length);
     c.penalized += static_cast<double>(valid.logical_not().sum().item<std::int64_t>());
+    c.truncated += static_cast<double>(r.processed.ne(r.response).any(1).sum().item<std::int64_t>());
+    for (std::int64_t b = 0; options.keep_responses && tokenizer && b < r.processed.size(0); ++b) {
+      out.responses.push_back(decode_real(r.processed[b], pad, *tokenizer));
+    }
     for (std::size_t e = 0; e < extra.size(); ++e) append(c.extra[e], extra[e].second->score(r.queries.query, r.processed));
 
     for (std::int64_t b = 0; tokenizer && b < r.response.size(0); ++b) {
@@ -132,7 +138,9 @@ PolicyEvaluation evaluate_policy(ppo::PolicyImpl& policy, model::Gpt2Impl& refer
   out.entropy = stats_of(c.entropy);
   for (std::size_t e = 0; e < extra.size(); ++e) out.extra.emplace_back(extra[e].first, stats_of(c.extra[e]));
   out.penalized_fraction = indices.empty() ? 0.0 : c.penalized / static_cast<double>(indices.size());
-  out.mean_length = stats_of(c.length).mean;
+  out.truncated_fraction = indices.empty() ? 0.0 : c.truncated / static_cast<double>(indices.size());
+  out.length = stats_of(c.length);
+  out.mean_length = out.length.mean;
   if (was_training) policy.train();
   return out;
 }

@@ -42,6 +42,15 @@ std::string show_ids(const Ids& ids) {
 
 }  // namespace
 
+Interval wilson_interval(double rate, double n) {
+  if (!(n > 0)) throw Error("wilson_interval: no trials");
+  constexpr double z = 1.959963984540054;  // the 97.5% normal quantile
+  const double z2 = z * z;
+  const double center = (rate + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = z / (1 + z2 / n) * std::sqrt(rate * (1 - rate) / n + z2 / (4 * n * n));
+  return {std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
 Agreement agreement(const std::vector<data::Comparison>& a, const std::vector<data::Comparison>& b, int pad_id,
                     const std::string& name_a, const std::string& name_b) {
   if (a.empty()) throw Error(name_a + ": no questions to compare");
@@ -72,12 +81,9 @@ Agreement agreement(const std::vector<data::Comparison>& a, const std::vector<da
   r.rate = static_cast<double>(r.agreed) / n;
   r.chance = inverse_n / n;
   r.stderr_ = std::sqrt(r.rate * (1.0 - r.rate) / n);
-  constexpr double z = 1.959963984540054;  // the 97.5% normal quantile
-  const double z2 = z * z;
-  const double center = (r.rate + z2 / (2 * n)) / (1 + z2 / n);
-  const double half = z / (1 + z2 / n) * std::sqrt(r.rate * (1 - r.rate) / n + z2 / (4 * n * n));
-  r.ci_low = std::max(0.0, center - half);
-  r.ci_high = std::min(1.0, center + half);
+  const Interval ci = wilson_interval(r.rate, n);
+  r.ci_low = ci.low;
+  r.ci_high = ci.high;
   r.kappa = r.chance < 1.0 ? (r.rate - r.chance) / (1.0 - r.chance) : 0.0;
   return r;
 }

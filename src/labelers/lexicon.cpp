@@ -126,7 +126,7 @@ Lexicon Lexicon::load(const std::filesystem::path& json_file) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(json_file.string(), std::string("not valid JSON: ") + e.what());
   }
   return from_json(j, json_file.string());

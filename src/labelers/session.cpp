@@ -152,7 +152,7 @@ bool load_session(const std::filesystem::path& labels_file, LabelSession& sessio
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(where, std::string("not valid JSON (") + e.what() + "); delete it to start over");
   }
   try {

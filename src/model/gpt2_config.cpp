@@ -1,7 +1,10 @@
 #include "rlhf/model/gpt2_config.h"
 
+#include <climits>
+
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
+#include "rlhf/util/json_depth.h"
 
 namespace rlhf::model {
 namespace {
@@ -71,6 +74,11 @@ Gpt2Config parse_gpt2_config(const nlohmann::json& j, const std::string& source)
   }
   reject_if_true(j, "scale_attn_by_inverse_layer_idx", source, "not part of GPT-2");
   reject_if_true(j, "add_cross_attention", source, "encoder-decoder GPT-2 is not supported");
+  if (c.n_inner == 0 && c.n_embd > INT_MAX / 4) {  // mlp_width() = 4 * n_embd is an int
+    throw_file_error(source, "n_embd: must be <= " + std::to_string(INT_MAX / 4) +
+                                 " when n_inner is not set (the MLP width 4 * n_embd must fit in 32 bits), got " +
+                                 std::to_string(c.n_embd));
+  }
   if (c.n_embd % c.n_head != 0) {
     throw_file_error(source, "n_embd (" + std::to_string(c.n_embd) + ") must be a multiple of n_head (" +
                                  std::to_string(c.n_head) + ")");
@@ -80,10 +88,11 @@ Gpt2Config parse_gpt2_config(const nlohmann::json& j, const std::string& source)
 
 Gpt2Config load_gpt2_config(const std::filesystem::path& path) {
   const std::string text = read_text_file(path);
+  check_json_depth(text, path.string());  // the parsed file is kept (Gpt2Config::original) and copied
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(path.string(), std::string("invalid JSON: ") + e.what());
   }
   return parse_gpt2_config(j, path.string());

@@ -2,9 +2,26 @@
 
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/model/checkpoint.h"
+#include "rlhf/optim/adam.h"
 #include "rlhf/util/error.h"
 
 namespace rlhf::model {
+
+void load_optimizer_state(optim::Adam& adam, const std::filesystem::path& file) {
+  auto tensors = read_tensor_map(file);  // names the file itself when unreadable
+  try {
+    adam.load_state(tensors);
+  } catch (const Error& e) {
+    throw_file_error(file.string(), e.what());
+  }
+}
+
+std::string json_error_summary(const std::exception& e) {
+  std::string text = e.what();
+  const std::size_t bracket = text.find("] ");
+  if (text.rfind("[json.exception.", 0) == 0 && bracket != std::string::npos) text = text.substr(bracket + 2);
+  return text;
+}
 
 void save_generator_states(const std::filesystem::path& path, const std::string& format) {
   std::vector<std::pair<std::string, at::Tensor>> states = {{"cpu", compat::cpu_generator_state()}};

@@ -123,11 +123,15 @@ eval::EvalOptions eval_options(const TrainConfig& c) {
   o.truncation = {c.task.truncate_token, c.task.truncate_after, pad_id(c), c.task.penalty_reward_value};
   o.batch_size = c.eval.batch_size;
   o.samples_shown = c.eval.samples_shown;
-  o.seed = stage_seed(static_cast<std::uint64_t>(c.runtime.seed), kEval);
+  o.seed = eval_seed(c);
   return o;
 }
 
 }  // namespace
+
+std::uint64_t eval_seed(const TrainConfig& config) {
+  return stage_seed(static_cast<std::uint64_t>(config.runtime.seed), kEval);
+}
 
 std::uint64_t stage_seed(std::uint64_t seed, int stage) {
   return seed * 1000003ULL + static_cast<std::uint64_t>(stage);
@@ -238,6 +242,7 @@ void write_training_labels(const TrainConfig& config, const StageContext& contex
 
 void run_reward_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths, int round) {
   const fs::path out = paths.round_reward_model(round);
+  restore_interrupted_commit(out);
   if (fs::exists(out / "reward_model.json")) {
     spdlog::info("reward model: done ({}), skipping", out.string());
     return;
@@ -268,6 +273,7 @@ ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& 
 bool run_policy_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths,
                       std::int64_t max_batches, const fs::path& reward_dir, std::int64_t stop_batch) {
   const fs::path state = paths.policy() / "checkpoint" / "state.json";
+  restore_interrupted_commit(state.parent_path());  // a kill mid-swap left the previous checkpoint aside
   const ppo::TrainPolicyConfig pc = policy_config(config, paths);
   if (fs::exists(state)) {
     const nlohmann::json s = read_json_file(state);

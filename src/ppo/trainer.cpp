@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <c10/util/Exception.h>
+
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/model/checkpoint.h"
@@ -13,6 +16,7 @@
 #include "rlhf/ppo/losses.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
+#include "rlhf/util/files.h"
 
 namespace rlhf::ppo {
 namespace fs = std::filesystem;
@@ -36,13 +40,20 @@ bool all_finite(const at::Tensor& t) {
   return t.isfinite().all().item<bool>();
 }
 
-void require_finite(const at::Tensor& t, const std::string& what, std::int64_t batch) {
-  if (!all_finite(t)) {
-    throw Error("batch " + std::to_string(batch) + ": " + what +
-                " holds NaN or Inf; stopped before anything was saved (a learning rate too high, or a reward "
-                "function returning NaN, are the usual causes)");
-  }
+// The first part of a rollout that holds NaN or Inf, described; "" when all are finite.
+std::string nonfinite_rollout_part(const Rollout& r, const std::string& reward_name) {
+  if (!all_finite(r.logprobs)) return "the policy's log-probabilities (its logits are not finite)";
+  if (!all_finite(r.ref_logprobs)) return "the reference policy's log-probabilities";
+  if (!all_finite(r.score)) return "the score (reward function " + reward_name + ")";
+  return "";
 }
+
+float injected_value(const GuardOptions& g) {
+  return g.inject_value == "inf" ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+}
+
+// The first line of a LibTorch error (the rest is a C++ stack).
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 }  // namespace
 
@@ -76,6 +87,16 @@ struct PpoTrainer::TrainStats {
   double policy_loss = 0, value_loss = 0, policy_clipfrac = 0, value_clipfrac = 0, approxkl = 0, entropy = 0,
          explained_variance = 0, returns_mean = 0, advantages_raw_std = 0;
   int minibatches = 0;
+  int skipped_minibatches = 0;  // on_nonfinite = skip: minibatch updates dropped for a NaN or Inf
+
+  void add(const TrainStats& o) {
+    policy_loss += o.policy_loss;
+    value_loss += o.value_loss;
+    policy_clipfrac += o.policy_clipfrac;
+    value_clipfrac += o.value_clipfrac;
+    approxkl += o.approxkl;
+    entropy += o.entropy;
+  }
 };
 
 PpoTrainer::PpoTrainer(TrainPolicyConfig config, const core::Runtime& runtime, PpoParts parts)
@@ -121,7 +142,11 @@ PpoTrainer::PpoTrainer(TrainPolicyConfig config, const core::Runtime& runtime, P
   times_ = {{"sample", 0.0}, {"policy", 0.0}, {"reference", 0.0}, {"reward", 0.0}, {"train", 0.0}};
 
   if (!config_.output_dir.empty()) {
-    fs::create_directories(config_.output_dir);
+    // Before any long work: room for two checkpoints (the new one is staged beside the old), each the fp32
+    // policy and Adam's two moments, plus 64 MiB for metrics and samples.
+    std::uintmax_t parameter_bytes = 0;
+    for (const auto& p : parts_.policy->parameters()) parameter_bytes += static_cast<std::uintmax_t>(p.numel()) * 4;
+    check_writable_directory(config_.output_dir, "output_dir", 2 * 3 * parameter_bytes + (64u << 20));
     config::save_resolved_config(config_, fs::path(config_.output_dir) / "config.json");
   }
 }
@@ -156,11 +181,30 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
                 std::to_string(N) + " exceeds the model's " + std::to_string(n_positions) + " positions");
   }
   RolloutTimes rollout_times;
-  const Rollout rollout =
-      generate_rollout(*parts_.policy, *parts_.reference, *parts_.reward, queries, rollout_options_, &rollout_times);
-  require_finite(rollout.logprobs, "the policy's log-probabilities", k);
-  require_finite(rollout.ref_logprobs, "the reference policy's log-probabilities", k);
-  require_finite(rollout.score, "the score (reward function " + parts_.reward->name() + ")", k);
+  const GuardOptions& guards = config_.guards;
+  const bool inject = !guards.inject_fault.empty() && guards.inject_batch == k;
+  if (inject && guards.inject_fault == "logits") parts_.policy->logit_fault = injected_value(guards);
+  Rollout rollout;
+  try {
+    rollout =
+        generate_rollout(*parts_.policy, *parts_.reference, *parts_.reward, queries, rollout_options_, &rollout_times);
+  } catch (const c10::Error& e) {
+    // Sampling from non-finite logits fails inside LibTorch (multinomial); say what it means.
+    parts_.policy->logit_fault.reset();
+    throw Error("batch " + std::to_string(k) + ": the rollout failed (" + first_line(e.what()) +
+                "); NaN or Inf in the policy's logits is the usual cause");
+  }
+  parts_.policy->logit_fault.reset();
+  if (inject && guards.inject_fault == "reward") rollout.score.select(0, 0).fill_(injected_value(guards));
+  const std::string bad_part = nonfinite_rollout_part(rollout, parts_.reward->name());
+  if (!bad_part.empty()) {
+    const std::string what = "batch " + std::to_string(k) + ": " + bad_part + " holds NaN or Inf";
+    if (guards.on_nonfinite != "skip") {
+      throw Error(what + "; stopped before anything was saved (a learning rate too high, or a reward function "
+                         "returning NaN, are the usual causes; guards.on_nonfinite = skip skips such batches)");
+    }
+    return skip_batch(what);
+  }
 
   // 3. Rewards: -beta * KL on every token, the score on the last (beta before this batch's update).
   const double beta = kl_.value();
@@ -204,6 +248,8 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   m["explained_variance"] = stats.explained_variance / n_mb;
   m["returns_mean"] = stats.returns_mean / n_mb;
   m["values_mean"] = rollout.values.mean().item<double>();
+  m["skipped_minibatches"] = stats.skipped_minibatches;
+  m["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
   m["episodes_per_s"] = static_cast<double>(B) / seconds;
   m["tokens_per_s"] = static_cast<double>(B * N) / seconds;
   m["time"] = {
@@ -229,6 +275,43 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   return m;
 }
 
+nlohmann::ordered_json PpoTrainer::skip_batch(const std::string& what) {
+  const std::int64_t k = next_batch_;
+  ++skips_.batches;
+  check_skip_limit(what);
+  spdlog::warn("{}; batch skipped (guards.on_nonfinite = skip; {} skipped so far)", what, skips_.total());
+  nlohmann::ordered_json m;
+  m["batch"] = k;
+  m["episodes"] = (k + 1) * config_.ppo.batch_size;
+  m["skipped"] = what;
+  m["kl_coef"] = kl_.value();
+  m["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
+  append_line("metrics.jsonl", m);
+  next_batch_ = k + 1;
+  return m;
+}
+
+void PpoTrainer::check_skip_limit(const std::string& what) const {
+  const int limit = config_.guards.max_skips;
+  if (limit > 0 && skips_.total() > limit) {
+    throw Error(what + "; stopped: " + std::to_string(skips_.total()) + " batches or minibatches skipped for NaN or "
+                "Inf, more than guards.max_skips = " + std::to_string(limit) + " (the run is broken, not unlucky)");
+  }
+}
+
+// A NaN or Inf in a minibatch's loss or gradient: stops the run, or (skip) drops the minibatch's update.
+bool PpoTrainer::minibatch_fault(const std::string& what, TrainStats& stats) {
+  if (config_.guards.on_nonfinite != "skip") {
+    throw Error(what + "; stopped before anything was saved (guards.on_nonfinite = skip drops such updates)");
+  }
+  optimizer_->zero_grad();
+  ++stats.skipped_minibatches;
+  ++skips_.minibatches;
+  check_skip_limit(what);
+  spdlog::warn("{}; this minibatch's update is dropped (guards.on_nonfinite = skip)", what);
+  return false;
+}
+
 void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr, TrainStats& stats) {
   const PpoOptions& o = config_.ppo;
   const std::int64_t B = o.batch_size, M = o.minibatch_size();
@@ -250,7 +333,13 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
 
       optimizer_->zero_grad();
       std::vector<at::Tensor> vpreds;
-      for (std::int64_t s = 0; s < M; s += m) {
+      TrainStats mb_stats;  // merged into `stats` only when the minibatch's update is kept
+      const std::string where = "batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) +
+                                ", minibatch " + std::to_string(mb);
+      const bool inject = !config_.guards.inject_fault.empty() && config_.guards.inject_batch == batch &&
+                          epoch == 0 && mb == 0;
+      bool bad = false;
+      for (std::int64_t s = 0; s < M && !bad; s += m) {
         const at::Tensor idx = rows.narrow(0, s, m);
         const ResponseAnalysis a =
             parts_.policy->analyze(r.queries.context.index_select(0, idx), r.queries.context_mask.index_select(0, idx),
@@ -263,24 +352,29 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
         const at::Tensor pg = config_.guards.flip_loss_sign ? -pl.loss : pl.loss;  // test hook
         at::Tensor loss = pg + o.vf_coef * vl.loss;
         if (o.ent_coef > 0) loss = loss - o.ent_coef * entropy;
+        if (inject && s == 0 && config_.guards.inject_fault == "loss") loss = loss + injected_value(config_.guards);
         if (!all_finite(loss)) {
-          throw Error("batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) + ", minibatch " +
-                      std::to_string(mb) + ": the loss is " + std::to_string(loss.item<double>()) + " (policy " +
-                      std::to_string(pl.loss.item<double>()) + ", value " + std::to_string(vl.loss.item<double>()) +
-                      "); stopped before anything was saved");
+          bad = !minibatch_fault(where + ": the loss is " + std::to_string(loss.item<double>()) + " (policy " +
+                                     std::to_string(pl.loss.item<double>()) + ", value " +
+                                     std::to_string(vl.loss.item<double>()) + ")",
+                                 stats);
+          break;
         }
         (loss * micro_weight).backward();
-        stats.policy_loss += micro_weight * pl.loss.item<double>();
-        stats.value_loss += micro_weight * vl.loss.item<double>();
-        stats.policy_clipfrac += micro_weight * pl.clipfrac.item<double>();
-        stats.value_clipfrac += micro_weight * vl.clipfrac.item<double>();
-        stats.approxkl += micro_weight * pl.approxkl.item<double>();
-        stats.entropy += micro_weight * entropy.item<double>();
+        mb_stats.policy_loss += micro_weight * pl.loss.item<double>();
+        mb_stats.value_loss += micro_weight * vl.loss.item<double>();
+        mb_stats.policy_clipfrac += micro_weight * pl.clipfrac.item<double>();
+        mb_stats.value_clipfrac += micro_weight * vl.clipfrac.item<double>();
+        mb_stats.approxkl += micro_weight * pl.approxkl.item<double>();
+        mb_stats.entropy += micro_weight * entropy.item<double>();
         vpreds.push_back(a.values.detach());
       }
-      stats.explained_variance += explained_variance(at::cat(vpreds, 0), gae.returns);
-      stats.returns_mean += gae.returns.mean().item<double>();
-      ++stats.minibatches;
+      if (bad) continue;
+      if (inject && config_.guards.inject_fault == "gradient") {
+        at::NoGradGuard no_grad;
+        const at::Tensor& first = optimizer_->params().front().second;
+        if (first.grad().defined()) first.grad().view({-1}).select(0, 0).fill_(injected_value(config_.guards));
+      }
 
       std::vector<at::Tensor> grads;
       double norm_sq = 0.0;
@@ -289,9 +383,14 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
         if (p.grad().defined()) norm_sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
       }
       if (!std::isfinite(norm_sq)) {
-        throw Error("batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) + ", minibatch " +
-                    std::to_string(mb) + ": the gradient holds NaN or Inf; stopped before anything was saved");
+        grads.clear();
+        minibatch_fault(where + ": the gradient holds NaN or Inf", stats);
+        continue;
       }
+      stats.add(mb_stats);
+      stats.explained_variance += explained_variance(at::cat(vpreds, 0), gae.returns);
+      stats.returns_mean += gae.returns.mean().item<double>();
+      ++stats.minibatches;
       if (config_.guards.preflight && !preflight_done_) {
         preflight_done_ = preflight(rows, gae.advantages, mb_rewards, grads, r);
       }

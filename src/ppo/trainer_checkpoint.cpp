@@ -70,6 +70,7 @@ void PpoTrainer::save_checkpoint() {
   state["kl_controller"] = kl_.state();
   state["trend"] = trend_.state();
   state["preflight_done"] = preflight_done_;
+  state["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
   state["config"] = config::to_json(config_);
   write_file_atomic(staged.path() / "state.json", state.dump(2) + "\n");
   staged.commit();
@@ -79,6 +80,7 @@ void PpoTrainer::save_checkpoint() {
 void PpoTrainer::resume() {
   if (config_.output_dir.empty()) throw Error("resume: no output_dir configured");
   const fs::path dir = fs::path(config_.output_dir) / "checkpoint";
+  restore_interrupted_commit(dir);  // a kill mid-swap left the previous checkpoint aside
   if (!fs::exists(dir / "state.json")) {
     throw Error(dir.string() + ": no checkpoint to resume from (state.json missing); run without --resume to start");
   }
@@ -92,12 +94,26 @@ void PpoTrainer::resume() {
                      "checkpoint version " + state.value("version", nlohmann::json()).dump() +
                          " is not supported (this build reads " + std::to_string(kVersion) + ")");
   }
-  for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
-    const std::string& key = change.key;
-    spdlog::warn(
-        "resume: configuration key {} differs from the checkpoint's (the run will not match one that went "
-        "straight through)",
-        key);
+  const fs::path state_path = dir / "state.json";
+  try {
+    for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
+      const std::string& key = change.key;
+      spdlog::warn(
+          "resume: configuration key {} differs from the checkpoint's (the run will not match one that went "
+          "straight through)",
+          key);
+    }
+    kl_.load_state(state.at("kl_controller"));
+    trend_.load_state(state.at("trend"));
+    preflight_done_ = state.value("preflight_done", true);
+    if (state.contains("skips")) {
+      skips_.batches = state["skips"].value("batches", 0);
+      skips_.minibatches = state["skips"].value("minibatches", 0);
+    }
+    next_batch_ = state.at("next_batch").get<std::int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw_file_error(state_path.string(), "damaged checkpoint state (" + model::json_error_summary(e) + "); remove " +
+                                              dir.string() + " to start over");
   }
 
   // Weights, by parameter name, into the policy already placed on the device.
@@ -113,11 +129,7 @@ void PpoTrainer::resume() {
       dest->copy_(item.value());
     }
   }
-  optimizer_->load_state(model::read_tensor_map(dir / "optimizer.safetensors"));
-  kl_.load_state(state.at("kl_controller"));
-  trend_.load_state(state.at("trend"));
-  preflight_done_ = state.value("preflight_done", true);
-  next_batch_ = state.at("next_batch").get<std::int64_t>();
+  model::load_optimizer_state(*optimizer_, dir / "optimizer.safetensors");
 
   model::restore_generator_states(dir / "rng.safetensors");
 

@@ -74,18 +74,23 @@ bool SftTrainer::resume() {
     throw_file_error(state_path.string(), "checkpoint version " + state.value("version", nlohmann::json()).dump() +
                                               " is not supported (this build reads " + std::to_string(kVersion) + ")");
   }
-  for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
-    const std::string& key = change.key;
-    if (key.rfind("runtime.", 0) == 0 && key != "runtime.seed") continue;  // device, threads, logging
-    spdlog::warn("resume: configuration key {} differs from the checkpoint's (the run will not match one that "
-                 "went straight through)",
-                 key);
+  try {
+    for (const auto& change : config::changed_keys(state.at("config"), config::to_json(config_))) {
+      const std::string& key = change.key;
+      if (key.rfind("runtime.", 0) == 0 && key != "runtime.seed") continue;  // device, threads, logging
+      spdlog::warn("resume: configuration key {} differs from the checkpoint's (the run will not match one that "
+                   "went straight through)",
+                   key);
+    }
+    step_ = state.at("step").get<std::int64_t>();
+    tokens_seen_ = state.value("tokens", std::int64_t{0});
+    last_train_loss_ = state.value("train_loss_last_step", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw_file_error(state_path.string(), "damaged checkpoint state (" + model::json_error_summary(e) + "); remove " +
+                                              dir.string() + " to start over");
   }
-  adam_->load_state(model::read_tensor_map(dir / "optimizer.safetensors"));
+  model::load_optimizer_state(*adam_, dir / "optimizer.safetensors");
   model::restore_generator_states(dir / "rng.safetensors");
-  step_ = state.at("step").get<std::int64_t>();
-  tokens_seen_ = state.value("tokens", std::int64_t{0});
-  last_train_loss_ = state.value("train_loss_last_step", 0.0);
   cut_metrics(fs::path(config_.output) / "metrics.jsonl", step_, step_ >= total_steps_);
   spdlog::info("resume: {} at step {}/{}", dir.string(), step_, total_steps_);
   return true;

@@ -119,7 +119,7 @@ std::vector<TextPair> read_pairs_jsonl(const SftDataOptions& options, const std:
     json record;
     try {
       record = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
       throw_file_error(path, where + ": not valid JSON (" + std::string(e.what()) + ")");
     }
     pairs.push_back(pair_of(record, options, path, where));
@@ -131,7 +131,7 @@ std::vector<TextPair> read_pairs_json(const SftDataOptions& options, const std::
   json top;
   try {
     top = json::parse(read_text_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(path, std::string("not valid JSON (") + e.what() + ")");
   }
   if (!top.is_array()) throw_file_error(path, "expected a JSON array of objects with query and response");

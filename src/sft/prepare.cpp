@@ -54,6 +54,7 @@ SftParts prepare_sft(const SftConfig& config) {
 
   SftParts parts;
   const fs::path checkpoint = fs::path(config.output) / "checkpoint";
+  restore_interrupted_commit(checkpoint);  // a kill mid-swap left the previous checkpoint aside
   parts.from_checkpoint = fs::exists(checkpoint / "state.json") && fs::exists(checkpoint / "model" / "config.json");
   fs::path config_path;
   if (parts.from_checkpoint) {

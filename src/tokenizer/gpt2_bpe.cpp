@@ -8,6 +8,7 @@
 
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
+#include "rlhf/util/json_depth.h"
 
 namespace rlhf::tokenizer {
 
@@ -83,6 +84,7 @@ std::string show(const std::string& piece) {
 }
 
 std::vector<std::pair<std::string, int>> parse_vocab(std::string_view text, const std::string& name) {
+  check_json_depth(text, name);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text.begin(), text.end());

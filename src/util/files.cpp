@@ -1,6 +1,8 @@
 #include "rlhf/util/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc 2.28+)
 #include <unistd.h>
 
 #include <cerrno>
@@ -99,12 +101,76 @@ void check_writable_directory(const fs::path& dir, const std::string& key, std::
   }
 }
 
+namespace {
+
+// Swaps two existing paths in one step; false where the kernel or file system cannot.
+bool exchange_paths(const fs::path& a, const fs::path& b) {
+#ifdef RENAME_EXCHANGE
+  return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
+#else
+  return false;
+#endif
+}
+
+// Siblings of `target` named PREFIX + "<pid>.<n>" (staging and old directories).
+std::vector<std::pair<fs::path, long>> siblings_with_prefix(const fs::path& parent, const std::string& prefix) {
+  std::vector<std::pair<fs::path, long>> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (end != nullptr && *end == '.') out.emplace_back(entry.path(), pid);
+  }
+  return out;
+}
+
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+fs::path parent_of(const fs::path& target) {
+  return target.parent_path().empty() ? fs::path(".") : target.parent_path();
+}
+
+}  // namespace
+
+bool restore_interrupted_commit(const fs::path& target_in) {
+  fs::path target = target_in;
+  if (target.filename().empty()) target = target.parent_path();
+  std::error_code ec;
+  if (fs::exists(target, ec)) return false;
+  // The newest NAME.old.* is the directory that was moved aside last.
+  fs::path newest;
+  fs::file_time_type newest_time{};
+  for (const auto& [path, pid] : siblings_with_prefix(parent_of(target), target.filename().string() + ".old.")) {
+    const auto time = fs::last_write_time(path, ec);
+    if (!ec && (newest.empty() || time > newest_time)) {
+      newest = path;
+      newest_time = time;
+    }
+  }
+  if (newest.empty()) return false;
+  fs::rename(newest, target, ec);
+  if (ec) throw_file_error(target.string(), "cannot restore the previous directory " + newest.string() + ": " + ec.message());
+  return true;
+}
+
 StagedDirectory::StagedDirectory(fs::path target) : target_(std::move(target)) {
   if (target_.filename().empty()) target_ = target_.parent_path();  // "dir/" -> "dir"
-  const fs::path parent = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
+  const fs::path parent = parent_of(target_);
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) throw_file_error(parent.string(), "cannot create directory: " + ec.message());
+  restore_interrupted_commit(target_);
+  // Leftovers of killed writers: their staging directories, and previous directories already replaced.
+  for (const auto& [path, pid] : siblings_with_prefix(parent, "." + target_.filename().string() + ".staging.")) {
+    if (!process_alive(pid)) fs::remove_all(path, ec);
+  }
+  if (fs::exists(target_, ec)) {
+    for (const auto& [path, pid] : siblings_with_prefix(parent, target_.filename().string() + ".old.")) {
+      if (!process_alive(pid)) fs::remove_all(path, ec);
+    }
+  }
   staging_ = parent / ("." + target_.filename().string() + ".staging." + unique_suffix());
   fs::create_directory(staging_, ec);
   if (ec) throw_file_error(staging_.string(), "cannot create staging directory: " + ec.message());
@@ -119,8 +185,14 @@ StagedDirectory::~StagedDirectory() {
 
 void StagedDirectory::commit() {
   std::error_code ec;
-  const fs::path old = target_.string() + ".old." + unique_suffix();
   const bool had_previous = fs::exists(target_, ec);
+  if (had_previous && exchange_paths(staging_, target_)) {
+    committed_ = true;
+    fsync_path(parent_of(target_), O_RDONLY | O_DIRECTORY);
+    fs::remove_all(staging_, ec);  // it now holds the previous directory
+    return;
+  }
+  const fs::path old = target_.string() + ".old." + unique_suffix();
   if (had_previous) {
     fs::rename(target_, old, ec);
     if (ec) throw_file_error(target_.string(), "cannot move previous directory aside: " + ec.message());

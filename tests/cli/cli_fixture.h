@@ -16,6 +16,7 @@
 namespace rlhf::testing {
 
 namespace fs = std::filesystem;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 inline const fs::path kData = RLHF_TEST_DATA;

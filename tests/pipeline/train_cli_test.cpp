@@ -131,6 +131,53 @@ TEST_F(TrainCli, DirectLabelerRewardNeedsNoLabelsAndRaisesTheLabelerScore) {
   EXPECT_GT(final_, initial + 0.25) << summary.dump(2);
 }
 
+TEST_F(TrainCli, EvalOfARunReproducesItsOwnEvaluationAndComparesPolicies) {
+  nlohmann::json c = config;
+  c["policy"]["reward"] = "labeler";
+  write_config(c);
+  ASSERT_EQ(run(train_command()).exit_code, 0);
+  const fs::path run_dir = dir / "run";
+
+  // Every setting from the run: the same queries, seed and scorer give the run's own numbers exactly.
+  Result r = run("eval --run " + run_dir.string() + " -o " + (dir / "eval.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto result = nlohmann::json::parse(slurp(dir / "eval.json"));
+  ASSERT_EQ(result["policies"].size(), 2u);
+  for (const auto& [k, name] : {std::pair{0, "initial"}, std::pair{1, "final"}}) {
+    const auto own = nlohmann::json::parse(slurp(run_dir / "eval" / (std::string(name) + ".json")));
+    const auto& p = result["policies"][k];
+    EXPECT_EQ(p["name"], name);
+    EXPECT_EQ(p["score"]["mean"], own["score"]["mean"]) << name;
+    EXPECT_EQ(p["kl"]["mean"], own["kl"]["mean"]) << name;
+    EXPECT_EQ(p["entropy"]["mean"], own["entropy"]["mean"]) << name;
+    EXPECT_EQ(p["score"]["count"], 60);
+  }
+  EXPECT_THAT(result["judge"].get<std::string>(), HasSubstr("token_count"));
+  // The table: one row per policy, mean ± standard error.
+  EXPECT_THAT(r.out, HasSubstr("judge: token_count"));
+  EXPECT_THAT(r.out, ContainsRegex("initial +[0-9.]+ ± [0-9.]+ +0.00 ± 0.00"));
+  EXPECT_THAT(r.out, ContainsRegex("final +[0-9.]+ ± [0-9.]+ +[0-9.]+ ± "));
+
+  // Policies and scorer from the command line, with fewer queries; the final policy scores higher.
+  r = run("eval --policy " + kTiny.string() + " --policy " + (run_dir / "policy" / "checkpoint" / "policy").string() +
+          " --name before --name after --labeler token_count --set labeler.token=54 --queries " +
+          (dir / "queries.txt").string() + " --set task.queries.format=text --set task.queries.query_length=12 " +
+          "--set task.response_length=8 --set task.temperature=1 --set task.truncate_token=-1 -n 40 --json " +
+          "--device cpu --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["queries"], 40);
+  EXPECT_EQ(j["policies"][1]["name"], "after");
+  EXPECT_GT(j["policies"][1]["score"]["mean"].get<double>(), j["policies"][0]["score"]["mean"].get<double>());
+  EXPECT_EQ(j["policies"][0]["truncated_fraction"], 0.0);  // truncate_token -1: nothing is cut
+
+  // Errors name what is wrong before any model is loaded.
+  expect_error(run("eval --policy " + kTiny.string() + " --queries " + (dir / "queries.txt").string()),
+               "reward_model: nothing to score the policies with");
+  expect_error(run("eval --policy a --policy b --name one --labeler lexicon"), "names: 1 names for 2 policies");
+  expect_error(run("eval --run " + dir.string()), "is not an `rlhf train` run directory (expected config.json");
+}
+
 TEST_F(TrainCli, BatchedCollectionRetrainsTheRewardModelEachRoundOnAllLabelsSoFar) {
   nlohmann::json c = config;
   c["labels"]["rounds"] = 2;

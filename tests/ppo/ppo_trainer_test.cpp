@@ -288,6 +288,98 @@ TEST_F(PpoTrainerTest, DivergingLossStopsTheRunBeforeAnyCheckpoint) {
   EXPECT_FALSE(fs::exists(dir / "inf" / "checkpoint"));
 }
 
+// Faults injected into each place a NaN or Inf can enter a PPO batch, in a short run checkpointed after
+// every batch: "stop" names the place and leaves the previous checkpoint whole and finite, and the run
+// resumes from it; "skip" finishes the run with the fault counted in the metrics.
+class PpoFaultTest : public PpoTrainerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  TrainPolicyConfig fault_config(const fs::path& out, const std::string& on_nonfinite) const {
+    TrainPolicyConfig c = tiny_config(out, 3);
+    c.ppo.batch_size = 16;
+    c.ppo.total_episodes = 16 * 3;
+    c.ppo.noptepochs = 1;
+    c.ppo.microbatch_size = 0;
+    c.save_interval = 1;
+    c.guards.inject_fault = GetParam();
+    c.guards.inject_batch = 1;
+    c.guards.on_nonfinite = on_nonfinite;
+    return c;
+  }
+};
+
+std::string expected_words(const std::string& fault) {
+  if (fault == "logits") return "batch 1: the policy's log-probabilities (its logits are not finite) holds NaN or Inf";
+  if (fault == "reward") return "batch 1: the score (reward function token_count";
+  if (fault == "loss") return "batch 1, epoch 0, minibatch 0: the loss is nan";
+  return "batch 1, epoch 0, minibatch 0: the gradient holds NaN or Inf";
+}
+
+TEST_P(PpoFaultTest, StopNamesTheFaultAndKeepsTheLastCheckpointResumable) {
+  const fs::path out = dir / "stop";
+  TrainPolicyConfig c = fault_config(out, "stop");
+  {
+    PpoTrainer t = make_trainer(c);
+    try {
+      t.run();
+      FAIL() << "the injected fault must stop the run";
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr(expected_words(GetParam())));
+      EXPECT_THAT(e.what(), HasSubstr("stopped before anything was saved"));
+    }
+  }
+  // The checkpoint is the one after batch 0, and holds finite weights only.
+  const auto state = nlohmann::json::parse(read_text_file(out / "checkpoint" / "state.json"));
+  EXPECT_EQ(state["next_batch"], 1);
+  EXPECT_EQ(read_records(out / "metrics.jsonl").size(), 1u);
+  c.guards.inject_fault.clear();
+  PpoTrainer resumed = make_trainer(c);
+  resumed.resume();  // loads the weights, which check_finite_parameters would refuse if damaged
+  resumed.run();
+  EXPECT_EQ(resumed.next_batch(), 3);
+  EXPECT_EQ(read_records(out / "metrics.jsonl").size(), 3u);
+}
+
+TEST_P(PpoFaultTest, SkipCountsTheFaultAndFinishesTheRun) {
+  const fs::path out = dir / "skip";
+  PpoTrainer t = make_trainer(fault_config(out, "skip"));
+  t.run();
+  EXPECT_EQ(t.next_batch(), 3);
+  const auto records = read_records(out / "metrics.jsonl");
+  ASSERT_EQ(records.size(), 3u);
+  const bool whole_batch = GetParam() == "logits" || GetParam() == "reward";
+  if (whole_batch) {
+    EXPECT_THAT(records[1]["skipped"].get<std::string>(), HasSubstr(expected_words(GetParam())));
+    EXPECT_EQ(records[2]["skips"]["batches"], 1);
+    EXPECT_EQ(records[2]["skips"]["minibatches"], 0);
+  } else {
+    EXPECT_FALSE(records[1].contains("skipped"));
+    EXPECT_EQ(records[1]["skipped_minibatches"], 1);  // the other minibatch still trained
+    EXPECT_EQ(records[2]["skips"]["minibatches"], 1);
+    EXPECT_EQ(records[2]["skips"]["batches"], 0);
+  }
+  for (const auto& r : records) EXPECT_EQ(r["batch"], &r - &records[0]);
+  const auto state = nlohmann::json::parse(read_text_file(out / "checkpoint" / "state.json"));
+  EXPECT_EQ(state["skips"]["batches"].get<int>() + state["skips"]["minibatches"].get<int>(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPlace, PpoFaultTest, ::testing::Values("logits", "reward", "loss", "gradient"));
+
+TEST_F(PpoTrainerTest, SkippingStopsAfterMaxSkipsWhenEveryBatchIsBroken) {
+  TrainPolicyConfig c = tiny_config(dir / "broken", 6);
+  c.ppo.lr = 1e30;  // the first Adam step sends the weights to infinity: every later batch is bad
+  c.guards.preflight = false;
+  c.guards.on_nonfinite = "skip";
+  c.guards.max_skips = 2;
+  PpoTrainer t = make_trainer(c);
+  try {
+    t.run();
+    FAIL() << "a broken run must stop after max_skips";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("3 batches or minibatches skipped for NaN or Inf, more than guards.max_skips = 2"));
+  }
+  EXPECT_FALSE(fs::exists(dir / "broken" / "checkpoint"));  // save_interval 0: only the end saves
+}
+
 TEST_F(PpoTrainerTest, TrainsAgainstARewardModelDirectoryInBf16) {
   // A reward model as `rlhf train-reward` writes it (head at its initialization), scored through the
   // RewardFunction adapter: the same values as the model itself, then two PPO batches with the

@@ -56,6 +56,21 @@ TEST(LoadTokenizer, HuggingFaceNames) {
   EXPECT_EQ(tok->vocab_size(), 261);
 }
 
+TEST(LoadTokenizer, TokenizerLargerThanTheModelsVocabularyIsRefused) {
+  TempDir dir;
+  write_tiny(dir.path());
+  write_file(dir.path() / "config.json", R"({"model_type": "gpt2", "vocab_size": 261})");
+  EXPECT_EQ(load_tokenizer(dir.path())->vocab_size(), 261);  // equal sizes fit
+  write_file(dir.path() / "config.json", R"({"model_type": "gpt2", "vocab_size": 260})");
+  EXPECT_EQ(load_error(dir.path()),
+            dir.path().string() + ": the tokenizer has 261 tokens but config.json's vocab_size is 260: ids from 260 on "
+                                  "have no embedding (the tokenizer files belong to another model?)");
+  write_file(dir.path() / "config.json", "not json");  // the model loader reports a bad config.json itself
+  EXPECT_EQ(load_tokenizer(dir.path())->vocab_size(), 261);
+  EXPECT_EQ(load_error(dir.path() / "missing"),
+            (dir.path() / "missing").string() + ": directory not found (expected a model or tokenizer directory)");
+}
+
 TEST(LoadTokenizer, OpenAiNames) {
   TempDir dir;
   write_tiny(dir.path(), "encoder.json", "vocab.bpe");

@@ -37,6 +37,7 @@ struct EvalOptions {
   int batch_size = 64;     // rows sampled together
   int samples_shown = 3;   // texts kept for display
   std::uint64_t seed = 1;  // the same for every policy compared
+  bool keep_responses = false;  // decode every truncated response (PolicyEvaluation::responses), e.g. for ROUGE
 };
 
 struct Sample {
@@ -52,8 +53,11 @@ struct PolicyEvaluation {
   Stats kl;         // per episode: sum over the response of log pi - log rho (temperature-scaled)
   Stats entropy;    // per episode: sum over the response of the policy's entropy
   double penalized_fraction = 0;  // responses without a truncate token in the window
+  double truncated_fraction = 0;  // responses cut after a truncate token (tokens after it dropped)
   double mean_length = 0;         // real tokens of the truncated responses
+  Stats length;                   // the same, with its spread
   std::vector<Sample> samples;
+  std::vector<std::string> responses;  // keep_responses: every truncated response, in the order of `indices`
   nlohmann::ordered_json to_json() const;
 };
 

@@ -26,6 +26,13 @@ struct Agreement {
   double kappa = 0;  // (rate - chance) / (1 - chance): 0 = chance, 1 = always agree
 };
 
+// The 95% Wilson score interval of a proportion `rate` observed in `n` > 0 trials, clipped to [0, 1].
+// Also used for win rates (rlhf compare), where a tie counts half and `rate` need not be k / n.
+struct Interval {
+  double low = 0, high = 0;
+};
+Interval wilson_interval(double rate, double n);
+
 // Throws rlhf::Error naming `name_a`, the record and its query ids when a question of A has no match
 // in B (or fewer copies in B than in A), and for empty input.
 Agreement agreement(const std::vector<data::Comparison>& a, const std::vector<data::Comparison>& b,

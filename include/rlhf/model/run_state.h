@@ -5,10 +5,21 @@
 
 #include <torch/nn/module.h>
 
+#include <exception>
 #include <filesystem>
 #include <string>
 
+namespace rlhf::optim {
+class Adam;
+}
+
 namespace rlhf::model {
+
+// Adam's step and moments from a tensor file; an error (a missing or misshapen tensor) names the file.
+void load_optimizer_state(optim::Adam& adam, const std::filesystem::path& file);
+
+// The message of a JSON library error without its "[json.exception.type_error.302] " prefix.
+std::string json_error_summary(const std::exception& e);
 
 // Every default generator's state (CPU as "cpu", each CUDA device as "cuda.N") into a tensor file
 // whose metadata carries `format`; and back.

@@ -28,6 +28,8 @@ StageContext load_context(const TrainConfig& config, const core::Runtime& runtim
 
 // The generators' seed at the start of each stage, so a resumed run draws what a straight one would.
 std::uint64_t stage_seed(std::uint64_t seed, int stage);
+// The evaluation stage's sampling seed (the same for every policy it measures).
+std::uint64_t eval_seed(const TrainConfig& config);
 
 // Thrown by the label stage when a person must answer questions before the run can go on.
 struct WaitingForPerson {

@@ -10,6 +10,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "rlhf/model/gpt2.h"
 
@@ -48,6 +49,9 @@ class PolicyImpl : public torch::nn::Module {
 
   model::Gpt2 trunk{nullptr};
   torch::nn::Linear v_head{nullptr};
+  // TEST ONLY (guards.inject_fault = logits): when set, analyze() writes this value into the logits of
+  // row 0, position 0, as a broken forward pass would.
+  std::optional<float> logit_fault;
 };
 TORCH_MODULE(Policy);
 

@@ -85,6 +85,11 @@ class PpoTrainer {
  private:
   struct TrainStats;
   void optimize(const Rollout& rollout, const at::Tensor& rewards, double lr, TrainStats& stats);
+  // on_nonfinite = skip: a batch whose rollout holds NaN or Inf is recorded as skipped and not trained on.
+  nlohmann::ordered_json skip_batch(const std::string& what);
+  // Throws (stop), or drops the minibatch's gradient and counts it (skip); returns false.
+  bool minibatch_fault(const std::string& what, TrainStats& stats);
+  void check_skip_limit(const std::string& what) const;
   // Returns false when the minibatch cannot tell (all rewards alike); throws GuardError on a failure.
   bool preflight(const at::Tensor& rows, const at::Tensor& advantages, const at::Tensor& rewards,
                  const std::vector<at::Tensor>& loss_grads, const Rollout& rollout);
@@ -100,6 +105,10 @@ class PpoTrainer {
   TrendMonitor trend_;
   std::int64_t next_batch_ = 0;
   bool preflight_done_ = false;
+  struct Skips {
+    int batches = 0, minibatches = 0;
+    int total() const { return batches + minibatches; }
+  } skips_;
   nlohmann::ordered_json times_;
 };
 

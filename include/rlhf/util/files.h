@@ -24,7 +24,16 @@ void check_writable_directory(const std::filesystem::path& dir, const std::strin
 // Builds a directory atomically: everything is written into a sibling staging directory, and
 // `commit()` swaps it into place. A previous directory at `target` survives until the swap and is
 // removed only after the new one is in place. If `commit()` is never called (an exception, a crash),
-// the staging directory is removed (or left as `.NAME.staging.*`, never at `target`).
+// the staging directory is removed (or left as `.NAME.staging.*`, never at `target`; the next
+// StagedDirectory for the same target removes those of processes no longer running).
+// The swap is one renameat2(RENAME_EXCHANGE), so a process killed at any moment leaves `target` whole,
+// old or new. Where the file system lacks it, two renames are used, and a kill between them leaves the
+// previous directory at `NAME.old.*`: restore_interrupted_commit puts it back.
+// When `target` is missing but a swap into it was interrupted between its two renames, moves the
+// previous directory (NAME.old.*) back. Returns true when it did. Call before deciding that a
+// checkpoint does not exist.
+bool restore_interrupted_commit(const std::filesystem::path& target);
+
 class StagedDirectory {
  public:
   explicit StagedDirectory(std::filesystem::path target);

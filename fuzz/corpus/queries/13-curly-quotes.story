@@ -1,0 +1,3 @@
+‘Hello,’ she said. It’s “fine”.
+@highlight
+x

@@ -1,0 +1,7 @@
+First line.
+
+
+
+Second.Third.
+@highlight
+x
