@@ -53,6 +53,7 @@ void run_bench(BenchArgs& args) {
   auto config = resolve_config<BenchConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
+  check_output_file(args.output);
   model::Gpt2 model = config.model.empty() ? model::Gpt2(model::named_gpt2_config(config.size))
                                            : model::load_gpt2(config.model);
   place_for_inference(*model, runtime);

@@ -37,6 +37,7 @@ void run_generate(GenerateArgs& args) {
   auto config = resolve_config<GenerateConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
+  check_output_file(args.output);
   if (config.model.empty()) throw Error("model: no model directory given (--model DIR)");
   const std::vector<std::string> prompts =
       gather_texts(args.prompts, args.prompts_file, "prompt", "no prompts: give --prompt TEXT or --prompts FILE");

@@ -37,6 +37,7 @@ void run_logprobs(LogprobsArgs& args) {
   auto config = resolve_config<LogprobsConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
+  check_output_file(args.output);
   if (config.model.empty()) throw Error("model: no model directory given (--model DIR)");
   const std::vector<std::string> texts =
       gather_texts(args.texts, args.file, "text", "no texts: give --text TEXT or --file FILE");

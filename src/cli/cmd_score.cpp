@@ -100,6 +100,7 @@ void run_score(ScoreArgs& args) {
   const auto config = resolve_config<ScoreConfig>(args.layers);
   const core::Runtime runtime = core::init_runtime(config.runtime);
   log_config(config);
+  check_output_file(args.output);
   if (config.reward_model.empty()) throw Error("reward_model: no directory given (--reward-model DIR)");
   if (args.queries.size() != args.responses.size()) {
     throw Error("give as many --response as --query (got " + std::to_string(args.queries.size()) + " and " +

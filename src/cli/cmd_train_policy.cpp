@@ -25,6 +25,10 @@ void prepare_output(const std::string& output_dir, const TrainPolicyArgs& args) 
   restore_interrupted_commit(dir / "checkpoint");
   std::error_code ec;
   const bool has_run = fs::exists(dir / "checkpoint" / "state.json", ec) || fs::exists(dir / "metrics.jsonl", ec);
+  if (args.resume && !fs::exists(dir / "checkpoint" / "state.json", ec)) {
+    throw Error((dir / "checkpoint").string() +
+                ": no checkpoint to resume from (state.json missing); run without --resume to start");
+  }
   if (args.resume || !has_run) return;
   if (!args.overwrite) {
     throw Error("output_dir: " + output_dir +

@@ -1,5 +1,7 @@
 #include "text_inputs.h"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -48,6 +50,12 @@ void write_output(const std::string& path, const std::string& text) {
   } else {
     write_file_atomic(path, text);
   }
+}
+
+void check_output_file(const std::string& path) {
+  if (path.empty() || path == "-") return;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  check_writable_directory(parent.empty() ? std::filesystem::path(".") : parent, "output", 1u << 20);
 }
 
 std::vector<std::string> gather_texts(const std::vector<std::string>& from_arguments, const std::string& file,

@@ -20,4 +20,8 @@ std::vector<std::string> gather_texts(const std::vector<std::string>& from_argum
 // Writes `text` to `path` atomically, or to stdout when path is empty or "-".
 void write_output(const std::string& path, const std::string& text);
 
+// Before any work: the directory of an output file (not "" or "-", stdout) exists or can be made, and
+// takes a file. Throws Error "output: DIR: why".
+void check_output_file(const std::string& path);
+
 }  // namespace rlhf::cli

@@ -83,7 +83,7 @@ nlohmann::ordered_json evaluate_one(const EvaluateConfig& c, const core::Runtime
   ppo::Policy policy = ppo::load_policy(dir);
   policy->to(runtime.device);
   EvalOptions options = eval_options(c);
-  options.keep_responses = queries.has_references() || c.summary.copying;
+  options.keep_responses = queries.has_references();  // summarization: ROUGE and copying need the texts
   const PolicyEvaluation e =
       evaluate_policy(*policy, reference, *judges.primary, judges.extra, queries, indices, options, &tokenizer);
   nlohmann::ordered_json j;
@@ -178,7 +178,7 @@ nlohmann::ordered_json evaluate_policies(const EvaluateConfig& c, const core::Ru
   for (std::size_t k = 0; k < c.policies.size(); ++k) {
     result["policies"].push_back(evaluate_one(c, runtime, k, *reference, judges, queries, indices, *tokenizer));
   }
-  if (queries.has_references() && c.summary.rouge && c.summary.lead3) {
+  if (queries.has_references() && c.summary.lead3) {
     result["lead3"] = lead3_metrics(queries, indices, c.summary);
   }
   if (!c.output.empty()) {

@@ -186,6 +186,15 @@ std::string frontier_table(const std::vector<RunReport>& runs) {
 
 }  // namespace
 
+Json at(const Json& j, std::initializer_list<const char*> keys) {
+  const Json* p = &j;
+  for (const char* k : keys) {
+    if (!p->is_object() || !p->contains(k)) return Json();
+    p = &(*p)[k];
+  }
+  return *p;
+}
+
 std::string num(double v, int digits) {
   if (!std::isfinite(v)) return "-";
   char buf[64];

@@ -22,6 +22,9 @@ inline const std::string& run_color(std::size_t index) {
   return chart::palette_color(index);
 }
 
+// j[a][b]... or null when a key is missing or a level is not an object.
+Json at(const Json& j, std::initializer_list<const char*> keys);
+
 // "1.234" with `digits` decimals; "-" for a non-finite value.
 std::string num(double v, int digits = 3);
 

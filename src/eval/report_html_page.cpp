@@ -10,6 +10,7 @@ namespace rlhf::eval {
 namespace {
 
 using report::html;
+using report::at;
 using report::Json;
 using report::mean_pm;
 using report::num;
@@ -40,15 +41,6 @@ code { background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
 td:first-child, td code { white-space: nowrap; }
 )";
 
-// j[a][b]... or null.
-Json at(const Json& j, std::initializer_list<const char*> keys) {
-  const Json* p = &j;
-  for (const char* k : keys) {
-    if (!p->is_object() || !p->contains(k)) return Json();
-    p = &(*p)[k];
-  }
-  return *p;
-}
 
 // A JSON scalar as table text ("-" for null); not escaped.
 std::string text_of(const Json& j) {

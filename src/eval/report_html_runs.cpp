@@ -7,12 +7,14 @@
 
 #include "rlhf/eval/report_html.h"
 #include "rlhf/util/error.h"
+#include "report_html_internal.h"
 #include "rlhf/util/files.h"
 
 namespace rlhf::eval {
 namespace {
 
 namespace fs = std::filesystem;
+using report::at;
 using Json = nlohmann::ordered_json;
 
 Json read_json(const fs::path& path) {
@@ -57,15 +59,6 @@ double number(const Json& j, const char* key) {
   return j[key].get<double>();
 }
 
-// j[a][b]... or null.
-Json at(const Json& j, std::initializer_list<const char*> keys) {
-  const Json* p = &j;
-  for (const char* k : keys) {
-    if (!p->is_object() || !p->contains(k)) return Json();
-    p = &(*p)[k];
-  }
-  return *p;
-}
 
 std::int64_t integer_or(const Json& j, std::int64_t fallback) {
   return j.is_number() ? j.get<std::int64_t>() : fallback;

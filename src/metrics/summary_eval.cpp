@@ -35,7 +35,7 @@ SummaryRecord parse_record(const std::string& text, std::size_t line, const std:
   nlohmann::json record;
   try {
     record = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     line_error(path, line, std::string("not valid JSON (") + e.what() + ")");
   }
   if (!record.is_object()) line_error(path, line, "expected a JSON object with \"prediction\" and \"reference\"");

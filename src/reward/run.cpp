@@ -52,7 +52,9 @@ void check_before_loading(const TrainRewardConfig& config) {
   if (fs::exists(config.output, ec) && !fs::is_directory(config.output, ec)) {
     throw Error("output: " + config.output + " exists and is not a directory");
   }
-  { StagedDirectory probe(config.output); }  // creates the parent; the probe is removed again
+  const fs::path parent = fs::path(config.output).parent_path();
+  check_writable_directory(parent.empty() ? fs::path(".") : parent, "output");
+  { StagedDirectory probe(config.output); }  // the staging directory can be made; it is removed again
   if (!config.queries.path.empty() && config.queries.pad_id != config.labels.options.pad_id) {
     throw Error("queries.pad_id (" + std::to_string(config.queries.pad_id) + ") differs from labels.pad_id (" +
                 std::to_string(config.labels.options.pad_id) + "); the reward model masks one pad id");

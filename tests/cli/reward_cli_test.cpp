@@ -67,7 +67,10 @@ TEST_F(RewardCli, BadRecordIsNamedAndTheOldModelSurvives) {
   const fs::path bad = dir / "bad.json";
   write_file_atomic(
       bad, R"([{"query": [1, 2], "sample0": [3], "sample1": [4], "sample2": [5], "sample3": [6], "best": 4}])");
-  const Result r = run(train_args(bad, output));
+  // A finished reward model is not replaced unless asked ...
+  expect_error(run(train_args(bad, output)), "already holds a trained reward model; add --overwrite to replace it");
+  // ... and when asked, a run that fails leaves it as it was.
+  const Result r = run(train_args(bad, output) + " --overwrite");
   expect_error(r, "bad.json");
   EXPECT_THAT(r.err, HasSubstr("record 0"));
   EXPECT_THAT(r.err, HasSubstr("best"));

@@ -17,7 +17,7 @@ struct SummaryMetricsOptions {
   bool rouge = true;     // ROUGE-1/2/L F1 of each response against its query's reference (when the dataset has them)
   bool stem = true;      // Porter stemming of tokens longer than 3 characters (rouge_score's use_stemmer)
   bool lead3 = true;     // also score the first 3 sentences of each source text, the paper's baseline
-  bool copying = true;   // sentence novelty and where copied text starts in the source
+  bool copying = true;   // sentence novelty and where copied text starts (summarization datasets only) in the source
 
   template <class V>
   void visit(V& v) {
@@ -29,8 +29,9 @@ struct SummaryMetricsOptions {
   }
 };
 
-// {"rouge": {rouge1, rouge2, rougeL: Stats}} when the dataset has references and options.rouge, and
-// {"copying": {...}} when options.copying; responses[k] answers queries[indices[k]].
+// For a dataset with reference summaries (else {}): {"rouge": {rouge1, rouge2, rougeL: F1 mean, stderr,
+// 95% bootstrap interval}} when options.rouge, and {"copying": {novelty, copies_start, ...}} (against
+// the query's source text) when options.copying; responses[k] answers queries[indices[k]].
 nlohmann::ordered_json summary_metrics(const data::QueryDataset& queries, const std::vector<std::size_t>& indices,
                                        const std::vector<std::string>& responses, const SummaryMetricsOptions& options);
 
