@@ -5,9 +5,11 @@
 // reports, leaks, timeouts and the explicit property checks (FUZZ_CHECK).
 #pragma once
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -55,7 +57,15 @@ inline const std::filesystem::path& scratch_dir(const std::string& target) {
     std::error_code ec;
     const std::filesystem::path base =
         std::filesystem::is_directory("/dev/shm", ec) ? "/dev/shm" : std::filesystem::temp_directory_path();
-    auto path = base / ("rlhf_fuzz_" + target + "_" + std::to_string(::getpid()));
+    // A run that crashed (or a -minimize_crash child) left its directory behind: remove those of dead processes.
+    const std::string prefix = "rlhf_fuzz_" + target + "_";
+    for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
+    }
+    auto path = base / (prefix + std::to_string(::getpid()));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
     static const std::filesystem::path to_remove = path;

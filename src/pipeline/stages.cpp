@@ -217,8 +217,12 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
                                  {"draws", stats.draws},         {"gave_up", stats.gave_up},
                                  {"labeler", labeler->name()},   {"noise", stage.labeler.noise}};
   fs::path info_path = out;
-  write_file_atomic(info_path.replace_extension(".info.json"), info.dump(2) + "\n");
-  if (round == 0) write_file_atomic(paths.labels_dir() / "info.json", info.dump(2) + "\n");
+  write_file_atomic(info_path.replace_extension(".info.json"),
+                    info.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (round == 0) {
+    write_file_atomic(paths.labels_dir() / "info.json",
+                      info.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
   // Written last: its presence marks the stage as done.
   labelers::write_questions(out, items, /*with_best=*/true);
   spdlog::info("labels: {} questions written to {} ({} draws for {} samples, {} without a truncate token)",

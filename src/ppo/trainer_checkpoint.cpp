@@ -72,7 +72,8 @@ void PpoTrainer::save_checkpoint() {
   state["preflight_done"] = preflight_done_;
   state["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
   state["config"] = config::to_json(config_);
-  write_file_atomic(staged.path() / "state.json", state.dump(2) + "\n");
+  write_file_atomic(staged.path() / "state.json",
+                    state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   staged.commit();
   spdlog::info("checkpoint: {} after batch {}", staged.target().string(), next_batch_);
 }

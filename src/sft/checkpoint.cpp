@@ -56,7 +56,8 @@ void SftTrainer::save_checkpoint() {
   state["tokens"] = tokens_seen_;
   state["train_loss_last_step"] = last_train_loss_;
   state["config"] = config::to_json(config_);
-  write_file_atomic(staged.path() / "state.json", state.dump(2) + "\n");
+  write_file_atomic(staged.path() / "state.json",
+                    state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   staged.commit();
   spdlog::info("checkpoint: {} after step {}", staged.target().string(), step_);
 }
