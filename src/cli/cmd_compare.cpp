@@ -164,13 +164,12 @@ void run_people(const CompareConfig& config) {
 
 // ---- Sampling and the automatic judge ----
 
-// The last `count` positions of the dataset's stored (first-epoch) order.
+// The held-out queries (eval::held_out_indices), with a warning when the dataset has fewer than asked.
 std::vector<std::size_t> held_out(const data::QueryDataset& dataset, std::size_t count) {
-  const std::size_t n = std::min(dataset.size(), count);
-  if (n < count) spdlog::warn("{} queries asked for, the dataset has {}: comparing on all", count, dataset.size());
-  std::vector<std::size_t> indices;
-  for (std::size_t i = dataset.size() - n; i < dataset.size(); ++i) indices.push_back(i);
-  return indices;
+  if (dataset.size() < count) {
+    spdlog::warn("{} queries asked for, the dataset has {}: comparing on all", count, dataset.size());
+  }
+  return eval::held_out_indices(dataset, count);
 }
 
 eval::CompareOptions compare_options(const CompareConfig& c, const core::Runtime& runtime) {

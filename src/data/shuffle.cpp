@@ -89,10 +89,7 @@ std::vector<std::size_t> shuffled_indices(std::size_t n, std::uint64_t seed) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   PythonRandom random(seed);
-  for (std::size_t i = n; i-- > 1;) {  // Python: for i in reversed(range(1, n)): j = randbelow(i + 1)
-    const std::size_t j = random.below(static_cast<std::uint32_t>(i + 1));
-    std::swap(order[i], order[j]);
-  }
+  python_shuffle(order, random);
   return order;
 }
 

@@ -50,13 +50,6 @@ void check_shapes(const PolicyResponses& a, const PolicyResponses& b, std::size_
   }
 }
 
-// Python's random.shuffle of `items` with `rng`.
-template <class T>
-void python_shuffle(std::vector<T>& items, data::PythonRandom& rng) {
-  for (std::size_t i = items.size(); i-- > 1;) {
-    std::swap(items[i], items[rng.below(static_cast<std::uint32_t>(i + 1))]);
-  }
-}
 
 // ---- Reading the key ----
 
@@ -110,7 +103,7 @@ ComparisonKey make_comparison_questions(const PolicyResponses& a, const PolicyRe
       samples.emplace_back('A', row_ids(a.processed, first + k));
       samples.emplace_back('B', row_ids(b.processed, first + k));
     }
-    python_shuffle(samples, rng);
+    data::python_shuffle(samples, rng);
     data::Comparison c;
     c.query = query;
     c.best = -1;

@@ -9,7 +9,6 @@
 #include "rlhf/eval/compare.h"
 #include "rlhf/ppo/rollout.h"
 #include "rlhf/sampling/sampler.h"
-#include "rlhf/tokenizer/pretokenize.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
 
@@ -21,16 +20,6 @@ std::vector<std::size_t> repeated_rows(const std::vector<std::size_t>& indices, 
   std::vector<std::size_t> rows;
   for (std::size_t i : indices) rows.insert(rows.end(), static_cast<std::size_t>(samples_per_query), i);
   return rows;
-}
-
-std::string decode_row(const at::Tensor& ids, std::size_t row, const tokenizer::Tokenizer& tokenizer, int pad_id) {
-  const at::Tensor r = ids[static_cast<std::int64_t>(row)].to(at::kCPU).contiguous();
-  const auto* p = r.data_ptr<std::int64_t>();
-  std::vector<int> real;
-  for (std::int64_t t = 0; t < r.numel(); ++t) {
-    if (p[t] != pad_id && p[t] >= 0 && p[t] < tokenizer.vocab_size()) real.push_back(static_cast<int>(p[t]));
-  }
-  return tokenizer::to_valid_utf8(tokenizer.decode(real));
 }
 
 }  // namespace
@@ -94,11 +83,11 @@ std::vector<double> judge_responses(ppo::RewardFunction& judge, const PolicyResp
 
 std::string response_text(const PolicyResponses& r, std::size_t row, const tokenizer::Tokenizer& tokenizer,
                           int pad_id) {
-  return decode_row(r.processed, row, tokenizer, pad_id);
+  return decode_without_pads(r.processed[static_cast<std::int64_t>(row)], pad_id, tokenizer);
 }
 
 std::string query_text(const PolicyResponses& r, std::size_t row, const tokenizer::Tokenizer& tokenizer, int pad_id) {
-  return decode_row(r.query, row, tokenizer, pad_id);
+  return decode_without_pads(r.query[static_cast<std::int64_t>(row)], pad_id, tokenizer);
 }
 
 }  // namespace rlhf::eval

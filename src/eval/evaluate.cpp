@@ -32,14 +32,6 @@ std::string default_name(const std::string& dir) {
   return p.filename().string();
 }
 
-// The last `n` indices of the dataset's (shuffled) order: the queries `rlhf train` holds out.
-std::vector<std::size_t> held_out_indices(std::size_t size, int n) {
-  const std::size_t count = std::min(size, static_cast<std::size_t>(n));
-  std::vector<std::size_t> indices;
-  for (std::size_t i = size - count; i < size; ++i) indices.push_back(i);
-  return indices;
-}
-
 EvalOptions eval_options(const EvaluateConfig& c) {
   EvalOptions o;
   o.response_length = c.task.response_length;
@@ -163,7 +155,7 @@ nlohmann::ordered_json evaluate_policies(const EvaluateConfig& c, const core::Ru
   const std::string reference_dir = c.reference.empty() ? c.policies.front() : c.reference;
   const std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::load_tokenizer(reference_dir);
   const data::QueryDataset queries = data::QueryDataset::load(c.task.queries, *tokenizer);
-  const std::vector<std::size_t> indices = held_out_indices(queries.size(), c.queries);
+  const std::vector<std::size_t> indices = held_out_indices(queries, static_cast<std::size_t>(c.queries));
   Judges judges = load_judges(c, runtime, tokenizer);
   model::Gpt2 reference = model::load_inference_model(reference_dir, runtime);
 

@@ -19,16 +19,6 @@ std::vector<double> to_vector(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-std::string decode_real(const at::Tensor& row, int pad_id, const tokenizer::Tokenizer& tokenizer) {
-  const at::Tensor c = row.to(at::kCPU).contiguous();
-  const auto* p = c.data_ptr<std::int64_t>();
-  std::vector<int> ids;
-  for (std::int64_t i = 0; i < c.numel(); ++i) {
-    if (p[i] != pad_id && p[i] >= 0 && p[i] < tokenizer.vocab_size()) ids.push_back(static_cast<int>(p[i]));
-  }
-  return tokenizer::to_valid_utf8(tokenizer.decode(ids));
-}
-
 // Running sums over batches of per-episode values.
 struct Collected {
   std::vector<double> score, raw_score, kl, entropy, length;
@@ -37,6 +27,23 @@ struct Collected {
 };
 
 }  // namespace
+
+std::vector<std::size_t> held_out_indices(const data::QueryDataset& queries, std::size_t n) {
+  const std::size_t count = std::min(queries.size(), n);
+  std::vector<std::size_t> indices;
+  for (std::size_t i = queries.size() - count; i < queries.size(); ++i) indices.push_back(i);
+  return indices;
+}
+
+std::string decode_without_pads(const at::Tensor& row, int pad_id, const tokenizer::Tokenizer& tokenizer) {
+  const at::Tensor c = row.to(at::kCPU, at::kLong).contiguous();
+  const auto* p = c.data_ptr<std::int64_t>();
+  std::vector<int> ids;
+  for (std::int64_t i = 0; i < c.numel(); ++i) {
+    if (p[i] != pad_id && p[i] >= 0 && p[i] < tokenizer.vocab_size()) ids.push_back(static_cast<int>(p[i]));
+  }
+  return tokenizer::to_valid_utf8(tokenizer.decode(ids));
+}
 
 Stats stats_of(const std::vector<double>& values) {
   Stats s;
@@ -122,14 +129,14 @@ PolicyEvaluation evaluate_policy(ppo::PolicyImpl& policy, model::Gpt2Impl& refer
     c.penalized += static_cast<double>(valid.logical_not().sum().item<std::int64_t>());
     c.truncated += static_cast<double>(r.processed.ne(r.response).any(1).sum().item<std::int64_t>());
     for (std::int64_t b = 0; options.keep_responses && tokenizer && b < r.processed.size(0); ++b) {
-      out.responses.push_back(decode_real(r.processed[b], pad, *tokenizer));
+      out.responses.push_back(decode_without_pads(r.processed[b], pad, *tokenizer));
     }
     for (std::size_t e = 0; e < extra.size(); ++e) append(c.extra[e], extra[e].second->score(r.queries.query, r.processed));
 
     for (std::int64_t b = 0; tokenizer && b < r.response.size(0); ++b) {
       if (static_cast<int>(out.samples.size()) >= options.samples_shown) break;
-      out.samples.push_back({decode_real(r.queries.query[b], pad, *tokenizer),
-                             decode_real(r.processed[b], pad, *tokenizer), r.score[b].item<double>()});
+      out.samples.push_back({decode_without_pads(r.queries.query[b], pad, *tokenizer),
+                             decode_without_pads(r.processed[b], pad, *tokenizer), r.score[b].item<double>()});
     }
   }
   out.score = stats_of(c.score);

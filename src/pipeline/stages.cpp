@@ -36,12 +36,6 @@ nlohmann::json read_json_file(const fs::path& path) {
   }
 }
 
-std::vector<std::size_t> all_indices(std::size_t n) {
-  std::vector<std::size_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = i;
-  return v;
-}
-
 // The configuration `rlhf train-reward` would take for this stage.
 reward::TrainRewardConfig reward_config(const TrainConfig& c, const RunPaths& paths, int round) {
   reward::TrainRewardConfig r;
@@ -315,9 +309,8 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
   if (fs::exists(out)) return nlohmann::ordered_json::parse(read_text_file(out));
   const int pad = pad_id(config);
   const auto& queries = *context.eval_queries;
-  const std::size_t n = std::min(queries.size(), static_cast<std::size_t>(config.eval.queries));
-  std::vector<std::size_t> indices = all_indices(queries.size());
-  indices.erase(indices.begin(), indices.end() - static_cast<std::ptrdiff_t>(n));
+  const std::vector<std::size_t> indices =
+      eval::held_out_indices(queries, static_cast<std::size_t>(config.eval.queries));
   const fs::path rm_dir = paths.round_reward_model(round);
   auto reward = ppo::load_reward_model_function(rm_dir.string(), context.runtime, pad);
   std::unique_ptr<ppo::RewardFunction> labeler;
@@ -375,9 +368,9 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
 
   const int pad = pad_id(config);
   const auto& queries = *context.eval_queries;
-  const std::size_t n = std::min(queries.size(), static_cast<std::size_t>(config.eval.queries));
-  std::vector<std::size_t> indices = all_indices(queries.size());
-  indices.erase(indices.begin(), indices.end() - static_cast<std::ptrdiff_t>(n));  // the last n
+  const std::vector<std::size_t> indices =
+      eval::held_out_indices(queries, static_cast<std::size_t>(config.eval.queries));
+  const std::size_t n = indices.size();
 
   std::unique_ptr<ppo::RewardFunction> reward =
       config.policy.reward == "labeler"

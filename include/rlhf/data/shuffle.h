@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace rlhf::data {
@@ -26,6 +27,14 @@ class PythonRandom {
   std::array<std::uint32_t, kN> state_{};
   int index_ = kN;
 };
+
+// Python's `random.shuffle(items)` drawing from `random` (items.size() < 2^32).
+template <class T>
+void python_shuffle(std::vector<T>& items, PythonRandom& random) {
+  for (std::size_t i = items.size(); i-- > 1;) {  // Python: for i in reversed(range(1, n)): j = randbelow(i + 1)
+    std::swap(items[i], items[random.below(static_cast<std::uint32_t>(i + 1))]);
+  }
+}
 
 // [0, 1, ..., n-1] after `random.seed(seed); random.shuffle(order)`. Throws rlhf::Error if n >= 2^32.
 std::vector<std::size_t> shuffled_indices(std::size_t n, std::uint64_t seed);

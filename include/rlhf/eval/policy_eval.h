@@ -61,6 +61,14 @@ struct PolicyEvaluation {
   nlohmann::ordered_json to_json() const;
 };
 
+// The queries evaluations use: the last `n` (at most all) of the dataset's order, the ones `rlhf train`
+// holds out (its PPO batches start at the front).
+std::vector<std::size_t> held_out_indices(const data::QueryDataset& queries, std::size_t n);
+
+// The text of one row of token ids (int64 [T], any device), pads and ids outside the vocabulary dropped;
+// a token cut mid-character becomes U+FFFD.
+std::string decode_without_pads(const at::Tensor& row, int pad_id, const tokenizer::Tokenizer& tokenizer);
+
 // Evaluates `policy` on queries[indices]. `reward` is what PPO maximises; `extra` are reported beside it.
 PolicyEvaluation evaluate_policy(ppo::PolicyImpl& policy, model::Gpt2Impl& reference, ppo::RewardFunction& reward,
                                  const std::vector<std::pair<std::string, ppo::RewardFunction*>>& extra,
