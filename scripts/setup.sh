@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake g++ pkg-config ccache libtorch-dev libopenblas0-openmp libsentencepiece-dev
           nlohmann-json3-dev libcli11-dev libspdlog-dev libpcre2-dev libgtest-dev libgmock-dev
           python3-torch libssl-dev fortunes tmux libstemmer-dev python3-nltk chromium
-          clang-14 libclang-rt-14-dev)
+          clang-14 libclang-rt-14-dev debootstrap)
 # Node.js may come from outside Debian (with its own npm): only ask apt for it when it is missing.
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()

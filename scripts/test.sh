@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Builds rlhf and runs every test: the full suite (Release build, LibTorch), then the torch-free
 # parsers (config, tokenizer, file formats) again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then every libFuzzer target over its committed inputs and for RLHF_FUZZ_SECONDS (15) seconds each.
+# then every libFuzzer target over its committed inputs and for RLHF_FUZZ_SECONDS (15) seconds each,
+# then the whole suite again on LibTorch 2.6 in a CUDA build (scripts/test_torch2.sh: a Debian 13 root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRLHF_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRLHF_WITH_TORCH=OFF -DRLHF_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRLHF_WITH_TORCH=OFF -DRLHF_SANITIZE=ON -DRLHF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
@@ -24,3 +25,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DR
   -DRLHF_BUILD_TESTS=OFF -DRLHF_FUZZ=ON -DRLHF_FUZZ_SECONDS="${RLHF_FUZZ_SECONDS:-15}" >/dev/null
 cmake --build build-fuzz -j"$jobs"
 ctest --test-dir build-fuzz --output-on-failure -j"$jobs"
+
+# LibTorch 2.6 (Debian 13's libtorch-cuda-dev, CUDA 12.4) with -DRLHF_WITH_CUDA=ON: every CUDA-only line
+# compiled and linked, then the whole suite run on the CPU. The root is cached in .cache/trixie.
+scripts/test_torch2.sh

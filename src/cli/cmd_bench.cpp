@@ -22,6 +22,9 @@ struct BenchConfig {
   int reward_samples = 4;     // candidates per comparison
   bool ppo = false;           // also time whole PPO batches
   int ppo_batch_size = 64;    // episodes per PPO batch
+  int ppo_microbatch_size = 0;  // rows per gradient-accumulation step; 0 = the whole minibatch
+  int ppo_epochs = 4;           // PPO epochs per batch
+  bool ppo_forbid_sync = false;  // the timed PPO batches forbid host synchronisation in their loops
   bool sft = false;           // also time supervised fine-tuning steps
 
   template <class V>
@@ -40,6 +43,13 @@ struct BenchConfig {
             config::Range::at_least(2));
     v.field("ppo", ppo, "Also time whole PPO batches (rollout, reference, reward model, 4 epochs of training)");
     v.field("ppo_batch_size", ppo_batch_size, "Episodes per PPO batch in the PPO benchmark", config::Range::at_least(1));
+    v.field("ppo_microbatch_size", ppo_microbatch_size,
+            "Rows per gradient-accumulation step in the PPO benchmark; 0 = the whole batch (must divide it)",
+            config::Range::at_least(0));
+    v.field("ppo_epochs", ppo_epochs, "PPO epochs per batch in the PPO benchmark", config::Range::at_least(1));
+    v.field("ppo_forbid_sync", ppo_forbid_sync,
+            "Timed PPO batches fail on any host synchronisation inside the rollout or minibatch loops (CUDA "
+            "sync-debug mode; needs a CUDA build, checks nothing on the CPU)");
     v.field("sft", sft, "Also time supervised fine-tuning steps (batch_size rows of prompt_length + new_tokens)");
   }
 };
@@ -60,6 +70,10 @@ void run_bench(BenchArgs& args) {
   nlohmann::json result = sampling::run_benchmark(*model, config.bench);
   result["model"] = config.model.empty() ? "random " + config.size : config.model;
   result["parameters"] = model::gpt2_parameter_count(model->config());
+  result["shape"] = {{"n_layer", model->config().n_layer},
+                     {"n_head", model->config().n_head},
+                     {"n_embd", model->config().n_embd},
+                     {"vocab_size", model->config().vocab_size}};
   result["device"] = runtime.device.str();
   result["threads"] = runtime.threads;
   result["precision"] = config.runtime.precision;
@@ -75,6 +89,9 @@ void run_bench(BenchArgs& args) {
   if (config.ppo) {
     ppo::BenchmarkOptions options;
     options.batch_size = config.ppo_batch_size;
+    options.microbatch_size = config.ppo_microbatch_size;
+    options.noptepochs = config.ppo_epochs;
+    options.forbid_sync = config.ppo_forbid_sync;
     options.query_length = config.bench.prompt_length;
     options.response_length = config.bench.new_tokens;
     options.batches = config.bench.iterations;
@@ -110,6 +127,11 @@ void register_bench(CLI::App& app) {
   add_bool_flag(*cmd, "--ppo", "ppo", args->layers, "Also time whole PPO batches");
   add_bool_flag(*cmd, "--sft", "sft", args->layers, "Also time supervised fine-tuning steps");
   add_key_flag(*cmd, "--ppo-batch-size", "ppo_batch_size", args->layers, "Episodes per PPO batch");
+  add_key_flag(*cmd, "--ppo-microbatch-size", "ppo_microbatch_size", args->layers,
+               "Rows per gradient-accumulation step in PPO (0 = whole batch)");
+  add_key_flag(*cmd, "--ppo-epochs", "ppo_epochs", args->layers, "PPO epochs per batch");
+  add_bool_flag(*cmd, "--ppo-forbid-sync", "ppo_forbid_sync", args->layers,
+                "Fail on host synchronisation inside the timed PPO batches' loops (CUDA)");
   cmd->add_option("--output,-o", args->output, "Output JSON file (default: stdout)");
   cmd->callback([args] { run_bench(*args); });
 }

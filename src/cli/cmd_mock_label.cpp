@@ -1,11 +1,14 @@
 // rlhf mock-label: answers a question file with a mock labeler (lexicon, reward model or token count,
 // with optional noise), writing a label file `rlhf train-reward` reads.
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "rlhf/data/ceiling.h"
 #include "rlhf/data/labels.h"
 #include "rlhf/labelers/labeler.h"
 #include "rlhf/labelers/questions.h"
+#include "rlhf/reward/training.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
 #include "text_inputs.h"
@@ -21,6 +24,7 @@ struct MockLabelConfig {
   data::LabelOptions questions;  // how the question file is read (format, pad id, limits)
   std::string output;            // the label file to write (OpenAI schema with best)
   bool write_text = true;        // also a readable rendering with the choices marked, next to the output (.txt)
+  double validation_fraction = reward::RewardTrainingOptions{}.validation_fraction;  // for the ceilings per split
 
   template <class V>
   void visit(V& v) {
@@ -32,6 +36,10 @@ struct MockLabelConfig {
     v.section("questions", questions, "How the question file is read");
     v.field("output", output, "Label file to write (OpenAI label schema with best)");
     v.field("write_text", write_text, "Also write a readable rendering with the choices marked (.txt next to output)");
+    v.field("validation_fraction", validation_fraction,
+            "Report the accuracy ceiling of the train and validation parts that `rlhf train-reward` with this "
+            "training.validation_fraction and the same --seed would hold out",
+            config::Range::between(0.0, 0.9));
   }
 };
 
@@ -69,6 +77,21 @@ void run_mock_label(MockLabelArgs& args) {
     labelers::write_questions_text(labelers::text_rendering_path(config.output), set.items, *tokenizer, pad_id);
   }
   save_config_next_to(config.output, config);
+  const auto ceiling_json = [](const std::vector<data::Comparison>& items) {
+    const data::AccuracyCeiling c = data::accuracy_ceiling(items);
+    return nlohmann::ordered_json{{"questions", c.questions}, {"tied_share", *c.tied_share()}, {"ceiling", *c.ceiling}};
+  };
+  // The parts `rlhf train-reward --seed S` would train on and hold out (too few questions: all in train).
+  const bool can_split = std::llround(config.validation_fraction * static_cast<double>(set.items.size())) <
+                         static_cast<long long>(set.items.size());
+  const auto [train, validation] =
+      can_split ? data::split_labels(set.items, config.validation_fraction, static_cast<std::uint64_t>(runtime.seed))
+                : std::make_pair(set.items, std::vector<data::Comparison>{});
+  const data::AccuracyCeiling all = data::accuracy_ceiling(set.items);
+  spdlog::info(
+      "the labeler's top score is tied in {:.1f}% of the questions; a perfect reward model would be right "
+      "on {:.3f} of them (chance {:.3f})",
+      100.0 * *all.tied_share(), *all.ceiling, all.chance);
   const nlohmann::ordered_json summary = {
       {"labeled", set.items.size()},
       {"num_samples", set.num_samples},
@@ -77,6 +100,14 @@ void run_mock_label(MockLabelArgs& args) {
       {"best_is_top_score", picked.eq(top).to(at::kDouble).mean().item<double>()},
       {"mean_best_score", picked.mean().item<double>()},
       {"mean_score", scores.mean().item<double>()},
+      {"chance", all.chance},
+      {"tied_share", *all.tied_share()},
+      {"ceiling", *all.ceiling},
+      {"split",
+       {{"validation_fraction", config.validation_fraction},
+        {"seed", runtime.seed},
+        {"train", ceiling_json(train)},
+        {"validation", validation.empty() ? nlohmann::ordered_json() : ceiling_json(validation)}}},
       {"output", config.output},
   };
   write_output("", summary.dump(2) + "\n");

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "rlhf/data/ceiling.h"
 #include "rlhf/data/queries.h"
+#include "rlhf/labelers/labeler.h"
 #include "rlhf/labelers/questions.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
@@ -20,6 +22,8 @@ struct SampleForLabelsConfig {
   std::int64_t num_questions = 0;       // questions to write
   std::int64_t query_start = 0;         // first position in the dataset's (shuffled, endless) query order
   std::string output;                   // questions file (JSON); the text rendering goes next to it (.txt)
+  bool preview = false;                 // score the questions with `labeler` and report the accuracy ceiling
+  labelers::LabelerOptions labeler;     // the mock labeler of the preview
 
   template <class V>
   void visit(V& v) {
@@ -34,6 +38,10 @@ struct SampleForLabelsConfig {
             config::Range::at_least(0));
     v.field("output", output,
             "Questions file (OpenAI label schema without best); a .txt rendering is written next to it");
+    v.field("preview", preview,
+            "Also score the questions with the mock labeler `labeler` (nothing of it is written) and report how "
+            "often its top score is tied and the accuracy ceiling its labels would leave");
+    v.section("labeler", labeler, "The mock labeler of the preview");
   }
 };
 
@@ -54,6 +62,26 @@ std::vector<std::size_t> query_indices(const data::QueryDataset& dataset, std::s
     indices.push_back(order[p % dataset.size()]);
   }
   return indices;
+}
+
+// How much signal the labels of a mock labeler would carry: the share of questions with a tied top
+// score and the accuracy ceiling (data/ceiling.h), on a copy of the questions.
+nlohmann::ordered_json preview_ceiling(const SampleForLabelsConfig& config, const core::Runtime& runtime,
+                                       const std::shared_ptr<const tokenizer::Tokenizer>& tokenizer,
+                                       std::vector<data::Comparison> items) {
+  const int pad_id = config.queries.pad_id;
+  auto labeler = labelers::make_labeler_reward(config.labeler, runtime, pad_id, tokenizer);
+  labelers::label_comparisons(items, *labeler, config.labeler.noise, runtime.seed, pad_id, runtime.device);
+  const data::AccuracyCeiling c = data::accuracy_ceiling(items);
+  spdlog::info(
+      "preview with {}: its top score is tied in {:.1f}% of the questions; a perfect reward model would be "
+      "right on {:.3f} of them (chance {:.3f})",
+      labeler->name(), 100.0 * *c.tied_share(), *c.ceiling, c.chance);
+  return {{"labeler", labeler->name()},
+          {"noise", config.labeler.noise},
+          {"chance", c.chance},
+          {"tied_share", *c.tied_share()},
+          {"ceiling", *c.ceiling}};
 }
 
 void run_sample_for_labels(SampleForLabelsArgs& args) {
@@ -87,9 +115,10 @@ void run_sample_for_labels(SampleForLabelsArgs& args) {
   labelers::write_questions(config.output, items, /*with_best=*/false);
   labelers::write_questions_text(text, items, *tokenizer, pad_id);
   save_config_next_to(config.output, config);
-  const nlohmann::ordered_json summary = {{"questions", stats.questions}, {"samples", stats.samples},
-                                          {"draws", stats.draws},         {"gave_up", stats.gave_up},
-                                          {"output", config.output},      {"text", text.string()}};
+  nlohmann::ordered_json summary = {{"questions", stats.questions}, {"samples", stats.samples},
+                                    {"draws", stats.draws},         {"gave_up", stats.gave_up},
+                                    {"output", config.output},      {"text", text.string()}};
+  if (config.preview) summary["preview"] = preview_ceiling(config, runtime, tokenizer, items);
   write_output("", summary.dump(2) + "\n");
 }
 
@@ -109,6 +138,11 @@ void register_sample_for_labels(CLI::App& app) {
   add_key_flag(*cmd, "--num-samples", "questions.num_samples", args->layers, "Samples per question");
   add_key_flag(*cmd, "--temperature", "questions.temperature", args->layers, "Sampling temperature");
   add_key_flag(*cmd, "--output,-o", "output", args->layers, "Questions file (a .txt rendering goes next to it)");
+  add_bool_flag(*cmd, "--preview", "preview", args->layers,
+                "Report the accuracy ceiling a mock labeler's labels would leave (--labeler, --lexicon)");
+  add_key_flag(*cmd, "--labeler", "labeler.kind", args->layers,
+               "Preview labeler: lexicon, reward_model or token_count");
+  add_key_flag(*cmd, "--lexicon", "labeler.lexicon", args->layers, "Lexicon file of the preview labeler");
   cmd->callback([args] { run_sample_for_labels(*args); });
 }
 

@@ -30,6 +30,8 @@ void add_runtime_flags(CLI::App& cmd, ConfigLayers& layers) {
   add_key_flag(cmd, "--seed", "runtime.seed", layers, "Random seed");
   add_key_flag(cmd, "--log-level", "runtime.log_level", layers, "trace, debug, info, warn, error, off");
   add_key_flag(cmd, "--precision", "runtime.precision", layers, "fp32, bf16 or fp16 for inference passes");
+  add_key_flag(cmd, "--train-precision", "runtime.train_precision", layers,
+               "fp32, bf16 or fp16 (loss-scaled) autocast of training passes; weights and Adam stay fp32");
 }
 
 namespace {

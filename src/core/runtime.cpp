@@ -6,16 +6,26 @@
 #include <cstdlib>
 #include <thread>
 
+#include "rlhf/core/precision.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/util/error.h"
 
 namespace rlhf::core {
 
-Precision parse_precision(const std::string& name) {
+Precision parse_precision(const std::string& name, const std::string& key) {
   if (name == "fp32") return Precision::FP32;
   if (name == "bf16") return Precision::BF16;
   if (name == "fp16") return Precision::FP16;
-  throw Error("precision: expected fp32, bf16 or fp16, got \"" + name + "\"");
+  throw Error(key + ": expected fp32, bf16 or fp16, got \"" + name + "\"");
+}
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::BF16: return "bf16";
+    case Precision::FP16: return "fp16";
+    case Precision::FP32: break;
+  }
+  return "fp32";
 }
 
 at::ScalarType precision_dtype(Precision p) {
@@ -72,13 +82,17 @@ Runtime init_runtime(const RuntimeConfig& config) {
   if (config.seed < 0) throw Error("seed: must be >= 0, got " + std::to_string(config.seed));
   Runtime rt;
   rt.precision = parse_precision(config.precision);
+  rt.train_precision = parse_precision(config.train_precision, "train_precision");
   rt.device = resolve_device(config.device);
+  if (rt.train_precision == Precision::FP16 && rt.device.is_cpu()) {
+    throw Error("train_precision: fp16 needs a CUDA device (use bf16 or fp32 on the CPU)");
+  }
   rt.threads = config.threads > 0 ? config.threads : default_thread_count();
   compat::set_num_threads(rt.threads);
   rt.seed = static_cast<std::uint64_t>(config.seed);
   compat::manual_seed(rt.seed);
-  spdlog::info("runtime: device {}, {} threads, seed {}, precision {}, LibTorch {}", rt.device.str(), rt.threads,
-               rt.seed, config.precision, TORCH_VERSION);
+  spdlog::info("runtime: device {}, {} threads, seed {}, precision {} (training {}), LibTorch {}", rt.device.str(),
+               rt.threads, rt.seed, config.precision, config.train_precision, TORCH_VERSION);
   return rt;
 }
 

@@ -68,3 +68,66 @@ void synchronize(const at::Device& device) {
 }
 
 }  // namespace rlhf::compat
+
+// ---- Autocast ---------------------------------------------------------------------------------------
+#include <ATen/autocast_mode.h>
+
+namespace rlhf::compat {
+namespace {
+
+bool autocast_supported(at::DeviceType type) { return type == at::kCPU || type == at::kCUDA; }
+
+void set_autocast(at::DeviceType type, bool enabled, at::ScalarType dtype) {
+#if RLHF_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(type, dtype);
+  at::autocast::set_autocast_enabled(type, enabled);
+#else
+  if (type == at::kCPU) {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(enabled);
+  } else {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(enabled);
+  }
+#endif
+}
+
+}  // namespace
+
+bool autocast_enabled(at::DeviceType type) {
+  if (!autocast_supported(type)) return false;
+#if RLHF_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(type);
+#else
+  return type == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
+at::ScalarType autocast_dtype(at::DeviceType type) {
+  if (!autocast_supported(type)) return at::kFloat;
+#if RLHF_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(type);
+#else
+  return type == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+#endif
+}
+
+AutocastGuard::AutocastGuard(const at::Device& device, at::ScalarType dtype) : device_type_(device.type()) {
+  if (dtype == at::kFloat || !autocast_supported(device_type_)) return;
+  TORCH_CHECK(dtype == at::kBFloat16 || dtype == at::kHalf, "AutocastGuard: dtype must be bf16, fp16 or fp32");
+  was_enabled_ = autocast_enabled(device_type_);
+  previous_dtype_ = autocast_dtype(device_type_);
+  set_autocast(device_type_, true, dtype);
+  at::autocast::increment_nesting();
+  active_ = true;
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!active_) return;
+  // As torch.autocast's __exit__: the outermost scope drops the cast copies of the weights (they
+  // would be stale after the optimizer step).
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  set_autocast(device_type_, was_enabled_, previous_dtype_);
+}
+
+}  // namespace rlhf::compat

@@ -65,6 +65,7 @@ class RecordChecker {
       c.samples.push_back(token_ids(*samples[i], name, options_.max_sample_length, /*allow_empty=*/false));
     }
     c.best = best_or_none(record, static_cast<int>(c.samples.size()));
+    labeler_info(record, c);
     return c;
   }
 
@@ -84,10 +85,39 @@ class RecordChecker {
       c.samples.push_back(text_tokens(samples[i], name, options_.max_sample_length, /*allow_empty=*/false));
     }
     c.best = best_or_none(record, static_cast<int>(c.samples.size()));
+    labeler_info(record, c);
     return c;
   }
 
  private:
+  // The optional "info": {"labeler_scores": [N finite numbers], "labeler_noise": p in [0, 1]}.
+  static void labeler_info(const json& record, Comparison& c) {
+    const auto it = record.find("info");
+    if (it == record.end()) return;
+    if (!it->is_object()) {
+      bad("info: expected an object {\"labeler_scores\": [...], \"labeler_noise\": p}, got " + show_json(*it));
+    }
+    if (const auto scores = it->find("labeler_scores"); scores != it->end()) {
+      if (!scores->is_array() || scores->size() != c.samples.size()) {
+        bad("info.labeler_scores: expected a list of " + std::to_string(c.samples.size()) +
+            " numbers (one per sample), got " + show_json(*scores));
+      }
+      for (std::size_t i = 0; i < scores->size(); ++i) {
+        const json& v = (*scores)[i];
+        if (!v.is_number() || !std::isfinite(v.get<double>())) {
+          bad("info.labeler_scores[" + std::to_string(i) + "]: expected a finite number, got " + show_json(v));
+        }
+        c.labeler_scores.push_back(v.get<double>());
+      }
+    }
+    if (const auto noise = it->find("labeler_noise"); noise != it->end()) {
+      if (!noise->is_number() || !(noise->get<double>() >= 0.0 && noise->get<double>() <= 1.0)) {
+        bad("info.labeler_noise: expected a probability in [0, 1], got " + show_json(*noise));
+      }
+      c.labeler_noise = noise->get<double>();
+    }
+  }
+
   static const json& field(const json& record, const char* name) {
     const auto it = record.find(name);
     if (it == record.end()) bad(std::string("missing field \"") + name + "\"");
@@ -353,6 +383,10 @@ std::pair<std::vector<Comparison>, std::vector<Comparison>> split_labels(std::ve
   return parts;
 }
 
+nlohmann::ordered_json labeler_info_json(const Comparison& c) {
+  return {{"labeler_scores", c.labeler_scores}, {"labeler_noise", c.labeler_noise}};
+}
+
 void write_text_labels(const fs::path& path, const std::vector<Comparison>& items,
                        const tokenizer::Tokenizer& tokenizer, int pad_id) {
   const auto text_of = [&](const std::vector<int>& ids) {
@@ -375,6 +409,7 @@ void write_text_labels(const fs::path& path, const std::vector<Comparison>& item
       throw_file_error(path.string(), "item " + std::to_string(i) + ": " + e.what());
     }
     record["best"] = c.best;
+    if (!c.labeler_scores.empty()) record["info"] = labeler_info_json(c);
     out += record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     out += '\n';
   }

@@ -152,6 +152,19 @@ void add_reward_curves(Chart& c, const RewardCurve& rm, const std::string& name,
   c.series.push_back(dots);
 }
 
+// The accuracy ceiling of a reward model's labels (reward/accuracy.h): the held-out one, else the
+// training one; nothing when unknown (labels from people).
+void add_ceiling_line(Chart& c, const RewardCurve& rm, const std::string& name, const std::string& color, bool named) {
+  if (!rm.training.is_object()) return;
+  for (const char* key : {"validation_ceiling", "train_ceiling"}) {
+    const Json v = rm.training.value(key, Json());
+    if (!v.is_number()) continue;
+    const double ceiling = v.get<double>();
+    c.lines.push_back({ceiling, (named ? name + " " : std::string()) + "ceiling " + num(ceiling, 2), color});
+    return;
+  }
+}
+
 struct FrontierPoint {
   std::string label;
   Json eval;  // a PolicyEvaluation's JSON
@@ -282,12 +295,16 @@ std::string reward_model_section(const std::vector<RunReport>& runs) {
       add_reward_curves(accuracy, rm, name, color, rm.accuracy, rm.validation_accuracy);
       add_reward_curves(loss, rm, name, color, rm.loss, rm.validation_loss);
       if (rm.num_samples > 1) chances.insert(rm.num_samples);
+      add_ceiling_line(accuracy, rm, name, color, runs.size() > 1 || run.reward_models.size() > 1);
     }
   }
   if (colour == 0) return "";
   for (int n : chances) accuracy.lines.push_back({1.0 / n, "chance (1/" + std::to_string(n) + ")", "#555"});
   const std::string caption =
-      "Lines: training batches, a moving mean over 5% of the steps; dots: held-out (validation) comparisons.";
+      "Lines: training batches, a moving mean over 5% of the steps; dots: held-out (validation) comparisons. "
+      "Dashed: chance, and the ceiling, the accuracy a perfect reward model would expect on the held-out labels "
+      "(ties of the mock labeler's top score are broken at random, and its noise answers at random); labels "
+      "from people have none.";
   return "<section id=\"reward-model\"><h2>Reward model</h2>\n" +
          join_figures({figure(accuracy, caption), figure(loss, caption)}) + "</section>\n";
 }

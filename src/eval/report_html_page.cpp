@@ -137,10 +137,27 @@ std::string missing_box(const std::vector<RunReport>& runs) {
   return s.empty() ? "" : "<div class=\"missing\">" + s + "</div>\n";
 }
 
+double number_or_nan(const Json& j, const char* key) {
+  const Json v = j.value(key, Json());
+  return v.is_number() ? v.get<double>() : NAN;
+}
+
+// "0.812 / 0.790", or "unknown" for labels without the labeler's scores (people, older files).
+std::string ceiling_text(const Json& training) {
+  const double train = number_or_nan(training, "train_ceiling"), held_out = number_or_nan(training, "validation_ceiling");
+  if (!std::isfinite(train) && !std::isfinite(held_out)) return "unknown";
+  return num(train) + " / " + num(held_out);
+}
+
+std::string percent_or_dash(const Json& j) {
+  return j.is_number() ? num(100 * j.get<double>(), 0) + "%" : "-";
+}
+
 std::string reward_model_table(const std::vector<RunReport>& runs) {
   std::string t =
       "<table class=\"numbers\"><tr><th>run</th><th>reward model</th><th>comparisons (train + held out)"
       "</th><th>steps</th><th>train accuracy</th><th>validation accuracy</th><th>validation loss</th>"
+      "<th>chance</th><th>ceiling (train / held out)</th><th>achieved share of the possible gain (held out)</th>"
       "</tr>\n";
   bool any = false;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -151,7 +168,9 @@ std::string reward_model_table(const std::vector<RunReport>& runs) {
       t += "<tr>" + cell(swatch_name(runs[i], i)) + cell(html(rm.name)) +
            cell(text_of(tr.value("train_count", Json())) + " + " + text_of(tr.value("validation_count", Json()))) +
            cell(text_of(tr.value("steps", Json()))) + cell(num(tr.value("train_accuracy", NAN))) +
-           cell(num(tr.value("validation_accuracy", NAN))) + cell(num(tr.value("validation_loss", NAN))) + "</tr>\n";
+           cell(num(tr.value("validation_accuracy", NAN))) + cell(num(tr.value("validation_loss", NAN))) +
+           cell(num(number_or_nan(tr, "chance"))) + cell(ceiling_text(tr)) +
+           cell(percent_or_dash(tr.value("validation_gain_share", Json()))) + "</tr>\n";
     }
   }
   return any ? t + "</table>\n" : "";

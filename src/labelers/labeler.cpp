@@ -139,7 +139,14 @@ at::Tensor label_comparisons(std::vector<data::Comparison>& items, ppo::RewardFu
   const at::Tensor scores =
       at::cat(parts).view({static_cast<std::int64_t>(items.size()), static_cast<std::int64_t>(N)});
   const std::vector<int> best = choose_best(scores, noise, seed);
-  for (std::size_t i = 0; i < items.size(); ++i) items[i].best = best[i];
+  const at::Tensor exact = scores.to(at::kDouble).contiguous();  // the values choose_best compared
+  const auto a = exact.accessor<double, 2>();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    items[i].best = best[i];
+    items[i].labeler_scores.assign(N, 0.0);
+    for (std::size_t n = 0; n < N; ++n) items[i].labeler_scores[n] = a[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(n)];
+    items[i].labeler_noise = noise;
+  }
   return scores;
 }
 

@@ -14,6 +14,8 @@ using json = nlohmann::json;
 bool is_ascii_letter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
+constexpr int kMaxExtends = 8;  // lexicons extending lexicons, at most this deep
+
 bool is_clause_mark(char c) {
   return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?';
 }
@@ -72,9 +74,24 @@ std::vector<Lexicon::Piece> Lexicon::split(std::string_view text) {
 }
 
 Lexicon Lexicon::from_json(const json& j, const std::string& source) {
+  return from_json(j, source, 0);
+}
+
+Lexicon Lexicon::from_json(const json& j, const std::string& source, int depth) {
   if (!j.is_object()) throw_file_error(source, "expected a JSON object {\"description\", \"words\", \"negation\"}");
-  check_keys(j, {"description", "words", "negation"}, source, "");
+  check_keys(j, {"description", "extends", "words", "negation"}, source, "");
   Lexicon lex;
+  if (j.contains("extends")) {
+    if (!j["extends"].is_string() || j["extends"].get<std::string>().empty()) {
+      throw_file_error(source, "extends: expected the path of another lexicon file (relative to this one)");
+    }
+    if (depth >= kMaxExtends) {
+      throw_file_error(source,
+                       "extends: more than " + std::to_string(kMaxExtends) + " lexicons extend each other (a cycle?)");
+    }
+    const std::filesystem::path base = std::filesystem::path(source).parent_path() / j["extends"].get<std::string>();
+    lex = load(base, depth + 1);
+  }
   if (j.contains("description")) {
     if (!j["description"].is_string()) throw_file_error(source, "description: expected a string");
     lex.description_ = j["description"].get<std::string>();
@@ -96,6 +113,8 @@ Lexicon Lexicon::from_json(const json& j, const std::string& source) {
     const json& n = j["negation"];
     if (!n.is_object()) throw_file_error(source, "negation: expected an object {\"words\", \"suffix\", \"window\"}");
     check_keys(n, {"words", "suffix", "window"}, source, "negation: ");
+    lex.negators_.clear();  // replaces an extended lexicon's negation
+    lex.negation_suffix_.clear();
     lex.negation_window_ = 2;
     if (n.contains("words")) {
       if (!n["words"].is_array()) throw_file_error(source, "negation.words: expected a list of words");
@@ -122,6 +141,10 @@ Lexicon Lexicon::from_json(const json& j, const std::string& source) {
 }
 
 Lexicon Lexicon::load(const std::filesystem::path& json_file) {
+  return load(json_file, 0);
+}
+
+Lexicon Lexicon::load(const std::filesystem::path& json_file, int depth) {
   const std::string text = read_text_file(json_file);
   json j;
   try {
@@ -129,7 +152,7 @@ Lexicon Lexicon::load(const std::filesystem::path& json_file) {
   } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw_file_error(json_file.string(), std::string("not valid JSON: ") + e.what());
   }
-  return from_json(j, json_file.string());
+  return from_json(j, json_file.string(), depth);
 }
 
 std::optional<double> Lexicon::weight(std::string_view word) const {

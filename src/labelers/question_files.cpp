@@ -20,6 +20,7 @@ void write_questions(const std::filesystem::path& path, const std::vector<data::
                     " for " + std::to_string(c.samples.size()) + " samples); label it first");
       }
       record["best"] = c.best;
+      if (!c.labeler_scores.empty()) record["info"] = data::labeler_info_json(c);
     }
     out += record.dump();
     out += i + 1 < items.size() ? ",\n" : "\n";

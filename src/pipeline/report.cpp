@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "rlhf/reward/accuracy.h"
+
 namespace rlhf::pipeline {
 namespace {
 
@@ -62,16 +64,20 @@ std::string render_summary(const nlohmann::ordered_json& s) {
   if (s.contains("labels")) {
     const auto& l = s["labels"];
     out << "- labels: " << l.value("questions", 0) << " questions answered by " << l.value("labeler", "")
-        << " (noise " << num(l.value("noise", 0.0), 2) << ")\n";
-  }
-  if (s.contains("reward_model")) {
-    const auto& rm = s["reward_model"];
-    out << "- reward model: train accuracy " << num(rm.value("train_accuracy", 0.0));
-    if (rm.contains("validation_accuracy")) {
-      out << ", validation accuracy " << num(rm["validation_accuracy"].get<double>()) << " on "
-          << rm.value("validation_count", 0) << " held-out comparisons";
+        << " (noise " << num(l.value("noise", 0.0), 2) << ")";
+    if (l.contains("tied_share") && l["tied_share"].is_number()) {
+      out << "; the labeler's top score is tied in " << percent(l["tied_share"]) << " of them";
     }
     out << "\n";
+  }
+  if (s.contains("reward_model")) {
+    const nlohmann::json rm = s["reward_model"];
+    out << "- reward model: ";
+    if (rm.contains("validation_accuracy")) {
+      out << reward::describe_accuracy(rm, "validation") << " on " << rm.value("validation_count", 0)
+          << " held-out comparisons; ";
+    }
+    out << reward::describe_accuracy(rm, "train") << "\n";
   }
   if (s.contains("ppo") && s["ppo"].contains("last_batches")) {
     const auto& p = s["ppo"];
@@ -88,6 +94,9 @@ std::string render_summary(const nlohmann::ordered_json& s) {
       out << "| " << r.value("round", 0) << " | " << r.value("labels", 0) << " | "
           << (r.contains("reward_model_validation_accuracy") ? num(r["reward_model_validation_accuracy"].get<double>())
                                                               : std::string("-"))
+          << (r.contains("reward_model_validation_ceiling") && r["reward_model_validation_ceiling"].is_number()
+                  ? " (ceiling " + num(r["reward_model_validation_ceiling"].get<double>()) + ")"
+                  : std::string())
           << " | " << (p.contains("scores") && p["scores"].contains("labeler") ? stat(p["scores"]["labeler"]) : "-")
           << " | " << stat(p["kl"]) << " |\n";
     }

@@ -7,12 +7,14 @@
 #include <sstream>
 
 #include "rlhf/core/torch_compat.h"
+#include "rlhf/data/ceiling.h"
 #include "rlhf/eval/policy_eval.h"
 #include "rlhf/labelers/labelers.h"
 #include "rlhf/labelers/session.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/model/inference.h"
 #include "rlhf/ppo/trainer.h"
+#include "rlhf/reward/accuracy.h"
 #include "rlhf/reward/run.h"
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
@@ -207,9 +209,19 @@ void run_label_stage(const TrainConfig& config, const StageContext& context, con
   fs::create_directories(paths.labels_dir());
   fs::path text = out;
   labelers::write_questions_text(text.replace_extension(".txt"), items, *context.tokenizer, pad_id(config));
-  nlohmann::ordered_json info = {{"questions", stats.questions}, {"samples", stats.samples},
-                                 {"draws", stats.draws},         {"gave_up", stats.gave_up},
-                                 {"labeler", labeler->name()},   {"noise", stage.labeler.noise}};
+  const data::AccuracyCeiling ceiling = data::accuracy_ceiling(items);
+  nlohmann::ordered_json info = {{"questions", stats.questions},
+                                 {"samples", stats.samples},
+                                 {"draws", stats.draws},
+                                 {"gave_up", stats.gave_up},
+                                 {"labeler", labeler->name()},
+                                 {"noise", stage.labeler.noise},
+                                 {"tied_share", *ceiling.tied_share()},
+                                 {"ceiling", *ceiling.ceiling}};
+  spdlog::info(
+      "labels: the labeler's top score is tied in {:.1f}% of the questions; a perfect reward model would be "
+      "right on {:.3f} of them (chance {:.3f})",
+      100.0 * *ceiling.tied_share(), *ceiling.ceiling, ceiling.chance);
   fs::path info_path = out;
   write_file_atomic(info_path.replace_extension(".info.json"),
                     info.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -333,12 +345,13 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
                                                       : rm.value("training", nlohmann::json::object());
   j["labels"] = training.value("train_count", 0) + training.value("validation_count", 0);
   if (training.contains("validation_accuracy")) j["reward_model_validation_accuracy"] = training["validation_accuracy"];
+  if (training.contains("validation_ceiling")) j["reward_model_validation_ceiling"] = training["validation_ceiling"];
   j["reward_model_train_accuracy"] = training.value("train_accuracy", 0.0);
   j["policy"] = e.to_json();
   fs::create_directories(paths.eval_dir());
   write_file_atomic(out, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  spdlog::info("round {}: reward model validation accuracy {}, score {:.3f}, labeler score {}, KL {:.3f}", round,
-               j.value("reward_model_validation_accuracy", nlohmann::json(nullptr)).dump(), e.score.mean,
+  spdlog::info("round {}: reward model {}, score {:.3f}, labeler score {}, KL {:.3f}", round,
+               reward::describe_accuracy(training, "validation"), e.score.mean,
                e.extra.empty() ? std::string("-") : std::to_string(e.extra[0].second.mean), e.kl.mean);
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rlhf/core/cuda_device.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/ppo/trainer.h"
 
@@ -89,6 +90,8 @@ nlohmann::ordered_json benchmark(const model::Gpt2Config& config, const Benchmar
   PpoTrainer trainer(c, runtime, std::move(parts));
 
   for (int i = 0; i < o.warmup; ++i) trainer.train_batch();
+  trainer.forbid_host_sync(o.forbid_sync);
+  core::reset_peak_memory(runtime.device);
   double sample = 0, policy = 0, reference = 0, reward = 0, train = 0, total = 0;
   for (int i = 0; i < o.batches; ++i) {
     const auto m = trainer.train_batch();
@@ -100,6 +103,7 @@ nlohmann::ordered_json benchmark(const model::Gpt2Config& config, const Benchmar
     train += t["train"].get<double>();
     total += t["total"].get<double>();
   }
+  const core::PeakMemory memory = core::peak_memory(runtime.device);
   const double n = std::max(1, o.batches);
   const double per_batch = total / n;
   nlohmann::ordered_json out;
@@ -114,12 +118,14 @@ nlohmann::ordered_json benchmark(const model::Gpt2Config& config, const Benchmar
                     {"noptepochs", o.noptepochs},
                     {"batches", o.batches},
                     {"reward_model", o.reward_model},
+                    {"forbid_sync", o.forbid_sync},
                     {"device", runtime.device.str()},
                     {"threads", runtime.threads},
                     {"precision", core::precision_dtype(runtime.precision) == at::kFloat ? "fp32" : "reduced"}};
   out["episodes_per_s"] = o.batch_size / per_batch;
   out["tokens_per_s"] = static_cast<double>(o.batch_size) * o.response_length / per_batch;
   out["seconds_per_batch"] = per_batch;
+  out["peak_memory"] = core::peak_memory_json(memory);
   const double other = std::max(0.0, total - sample - policy - reference - reward - train);
   out["breakdown_s"] = {{"sample", sample / n}, {"policy_forward", policy / n}, {"reference", reference / n},
                         {"reward", reward / n}, {"train", train / n},           {"other", other / n}};

@@ -13,7 +13,7 @@ PolicyLoss policy_loss(const at::Tensor& logprobs, const at::Tensor& old_logprob
   const at::Tensor clipped = -a * ratio.clamp(1.0 - cliprange, 1.0 + cliprange);
   PolicyLoss out;
   out.loss = at::max(unclipped, clipped).mean();
-  out.clipfrac = clipped.gt(unclipped).to(at::kFloat).mean().detach();
+  out.clipfrac = clipped.gt(unclipped).to(loss_dtype(clipped)).mean().detach();
   out.approxkl = (0.5 * log_ratio.detach().pow(2)).mean();
   return out;
 }
@@ -29,16 +29,20 @@ ValueLoss value_loss(const at::Tensor& values, const at::Tensor& old_values, con
   const at::Tensor clipped_loss = (clipped_values - r).pow(2);
   ValueLoss out;
   out.loss = 0.5 * at::max(unclipped_loss, clipped_loss).mean();
-  out.clipfrac = clipped_loss.gt(unclipped_loss).to(at::kFloat).mean().detach();
+  out.clipfrac = clipped_loss.gt(unclipped_loss).to(loss_dtype(clipped_loss)).mean().detach();
   return out;
 }
 
-double explained_variance(const at::Tensor& values, const at::Tensor& returns) {
+at::Tensor explained_variance_tensor(const at::Tensor& values, const at::Tensor& returns) {
   const at::Tensor r = returns.detach().to(at::kDouble);
   const at::Tensor diff = r - values.detach().to(at::kDouble);
-  const double var_r = (r - r.mean()).pow(2).mean().item<double>();
-  const double var_diff = (diff - diff.mean()).pow(2).mean().item<double>();
+  const at::Tensor var_r = (r - r.mean()).pow(2).mean();
+  const at::Tensor var_diff = (diff - diff.mean()).pow(2).mean();
   return 1.0 - var_diff / var_r;
+}
+
+double explained_variance(const at::Tensor& values, const at::Tensor& returns) {
+  return explained_variance_tensor(values, returns).item<double>();
 }
 
 at::Tensor entropy_from_logits(const at::Tensor& logits) {

@@ -8,11 +8,9 @@
 
 namespace rlhf::ppo {
 
-namespace {
-
-ResponseAnalysis analyze_with_fault(model::Gpt2Impl& trunk, torch::nn::LinearImpl* v_head, const at::Tensor& context,
-                                    const at::Tensor& context_mask, const at::Tensor& response, double temperature,
-                                    bool with_entropy, std::optional<float> logit_fault) {
+ResponseAnalysis analyze_responses(model::Gpt2Impl& trunk, torch::nn::LinearImpl* v_head, const at::Tensor& context,
+                                   const at::Tensor& context_mask, const at::Tensor& response, double temperature,
+                                   bool with_entropy) {
   TORCH_CHECK(context.dim() == 2 && response.dim() == 2 && context.size(0) == response.size(0),
               "analyze_responses: context [B, Tc] and response [B, N] must share B");
   TORCH_CHECK(temperature > 0.0, "analyze_responses: temperature must be > 0");
@@ -21,25 +19,17 @@ ResponseAnalysis analyze_with_fault(model::Gpt2Impl& trunk, torch::nn::LinearImp
   const at::Tensor mask = at::cat({context_mask.to(at::kBool), at::ones_like(response, at::kBool)}, 1);
   const at::Tensor hidden = trunk.forward(ids, mask, model::positions_from_mask(mask));  // [B, Tc+N, C]
   const at::Tensor h = hidden.narrow(1, Tc - 1, N);                                      // [B, N, C]
-  at::Tensor logits = trunk.logits(h).to(at::kFloat) / temperature;                      // [B, N, V]
-  if (logit_fault) {
-    logits = logits.clone();
-    logits.select(0, 0).select(0, 0).select(0, 0).fill_(*logit_fault);
-  }
+  const at::Tensor raw_logits = trunk.logits(h);                                          // [B, N, V]
+  const at::Tensor logits = raw_logits.to(loss_dtype(raw_logits)) / temperature;          // [B, N, V]
   const at::Tensor logp_all = logits.log_softmax(-1);
   ResponseAnalysis out;
   out.logprobs = logp_all.gather(-1, response.unsqueeze(-1)).squeeze(-1);  // [B, N]
   if (with_entropy) out.entropy = -(logp_all.exp() * logp_all).sum(-1);
-  if (v_head != nullptr) out.values = v_head->forward(h.to(v_head->weight.scalar_type())).squeeze(-1).to(at::kFloat);
+  if (v_head != nullptr) {
+    const at::Tensor values = v_head->forward(h.to(v_head->weight.scalar_type())).squeeze(-1);  // [B, N]
+    out.values = values.to(loss_dtype(values));
+  }
   return out;
-}
-
-}  // namespace
-
-ResponseAnalysis analyze_responses(model::Gpt2Impl& trunk, torch::nn::LinearImpl* v_head, const at::Tensor& context,
-                                   const at::Tensor& context_mask, const at::Tensor& response, double temperature,
-                                   bool with_entropy) {
-  return analyze_with_fault(trunk, v_head, context, context_mask, response, temperature, with_entropy, std::nullopt);
 }
 
 PolicyImpl::PolicyImpl(model::Gpt2 trunk_model) {
@@ -54,8 +44,7 @@ PolicyImpl::PolicyImpl(model::Gpt2 trunk_model) {
 
 ResponseAnalysis PolicyImpl::analyze(const at::Tensor& context, const at::Tensor& context_mask,
                                      const at::Tensor& response, double temperature, bool with_entropy) {
-  return analyze_with_fault(*trunk, v_head.get(), context, context_mask, response, temperature, with_entropy,
-                            logit_fault);
+  return analyze_responses(*trunk, v_head.get(), context, context_mask, response, temperature, with_entropy);
 }
 
 void PolicyImpl::save(const std::filesystem::path& dir, const tokenizer::Tokenizer* tokenizer) {

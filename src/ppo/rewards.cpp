@@ -1,5 +1,7 @@
 #include "rlhf/ppo/rewards.h"
 
+#include "rlhf/ppo/losses.h"
+
 namespace rlhf::ppo {
 namespace {
 
@@ -27,12 +29,14 @@ at::Tensor has_truncate_token(const at::Tensor& processed, const TruncationOptio
 
 at::Tensor apply_penalty(const at::Tensor& score, const at::Tensor& processed, const TruncationOptions& o) {
   const at::Tensor valid = has_truncate_token(processed, o).to(score.device());
-  return at::where(valid, score.to(at::kFloat), at::full_like(score, o.penalty_score, at::kFloat));
+  const at::ScalarType dtype = loss_dtype(score);
+  return at::where(valid, score.to(dtype), at::full_like(score, o.penalty_score, dtype));
 }
 
 at::Tensor per_token_kl(const at::Tensor& logprobs, const at::Tensor& ref_logprobs) {
   TORCH_CHECK(logprobs.sizes() == ref_logprobs.sizes(), "per_token_kl: logprobs and ref_logprobs differ in shape");
-  return logprobs.to(at::kFloat) - ref_logprobs.to(at::kFloat);
+  const at::ScalarType dtype = loss_dtype(logprobs);
+  return logprobs.to(dtype) - ref_logprobs.to(dtype);
 }
 
 at::Tensor kl_penalized_rewards(const at::Tensor& score, const at::Tensor& kl, double kl_coef) {
@@ -40,7 +44,7 @@ at::Tensor kl_penalized_rewards(const at::Tensor& score, const at::Tensor& kl, d
               "kl_penalized_rewards: score must be [B] and kl [B, N]");
   at::Tensor rewards = -kl_coef * kl;
   const auto N = kl.size(1);
-  rewards.select(1, N - 1).add_(score.to(at::kFloat));
+  rewards.select(1, N - 1).add_(score.to(rewards.scalar_type()));
   return rewards;
 }
 

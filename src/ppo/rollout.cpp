@@ -1,8 +1,11 @@
 #include "rlhf/ppo/rollout.h"
 
 #include <chrono>
+#include <optional>
 
+#include "rlhf/core/cuda_device.h"
 #include "rlhf/core/torch_compat.h"
+#include "rlhf/ppo/losses.h"
 #include "rlhf/sampling/sampler.h"
 
 namespace rlhf::ppo {
@@ -11,6 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start, const at::Device& device) {
+  core::SyncDebugGuard allowed(false);  // a stage timing's one deliberate synchronisation (forbid_host_sync)
   compat::synchronize(device);
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -70,6 +74,8 @@ Rollout generate_rollout(PolicyImpl& policy, model::Gpt2Impl& reference, RewardF
   const at::Tensor& mask = queries.context_mask;
   Rollout r;
   r.queries = queries;
+  std::optional<compat::AutocastGuard> autocast;  // the model passes only, not the reward function
+  autocast.emplace(o.precision.device, o.precision.dtype());
 
   auto start = Clock::now();
   sampling::SamplingOptions sampling;
@@ -99,10 +105,11 @@ Rollout generate_rollout(PolicyImpl& policy, model::Gpt2Impl& reference, RewardF
                                        .logprobs};
   })[0];
   t.reference += seconds_since(start, device);
+  autocast.reset();
 
   start = Clock::now();
   r.processed = truncate_responses(r.response, o.truncation);
-  r.raw_score = reward.score(queries.query, r.processed).to(device, at::kFloat);
+  r.raw_score = reward.score(queries.query, r.processed).to(device, loss_dtype(r.logprobs));
   TORCH_CHECK(r.raw_score.dim() == 1 && r.raw_score.size(0) == B, "reward function ", reward.name(),
               " returned a tensor of shape ", r.raw_score.sizes(), "; expected [", B, "]");
   r.score = apply_penalty(r.raw_score, r.processed, o.truncation);

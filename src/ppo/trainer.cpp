@@ -7,8 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <limits>
+#include <optional>
 
+#include "rlhf/core/cuda_device.h"
 #include "rlhf/core/torch_compat.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/optim/adam.h"
@@ -25,6 +26,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start, const at::Device& device) {
+  core::SyncDebugGuard allowed(false);  // a timing's one deliberate synchronisation
   compat::synchronize(device);
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -40,16 +42,20 @@ bool all_finite(const at::Tensor& t) {
   return t.isfinite().all().item<bool>();
 }
 
-// The first part of a rollout that holds NaN or Inf, described; "" when all are finite.
+// The first part of a rollout that holds NaN or Inf, described; "" when all are finite. One copy to the host.
 std::string nonfinite_rollout_part(const Rollout& r, const std::string& reward_name) {
-  if (!all_finite(r.logprobs)) return "the policy's log-probabilities (its logits are not finite)";
-  if (!all_finite(r.ref_logprobs)) return "the reference policy's log-probabilities";
-  if (!all_finite(r.score)) return "the score (reward function " + reward_name + ")";
+  const at::Tensor finite =
+      at::stack({r.logprobs.isfinite().all(), r.ref_logprobs.isfinite().all(), r.score.isfinite().all()}).cpu();
+  const auto ok = finite.accessor<bool, 1>();
+  if (!ok[0]) return "the policy's log-probabilities (its logits are not finite)";
+  if (!ok[1]) return "the reference policy's log-probabilities";
+  if (!ok[2]) return "the score (reward function " + reward_name + ")";
   return "";
 }
 
-float injected_value(const GuardOptions& g) {
-  return g.inject_value == "inf" ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+std::string loss_fault_message(const std::string& where, double loss, double policy, double value) {
+  return where + ": the loss is " + std::to_string(loss) + " (policy " + std::to_string(policy) + ", value " +
+         std::to_string(value) + ")";
 }
 
 // The first line of a LibTorch error (the rest is a C++ stack).
@@ -82,20 +88,27 @@ PpoParts load_parts(const TrainPolicyConfig& config, const core::Runtime& runtim
   return parts;
 }
 
-// Per-batch training statistics: sums over minibatches, averaged at the end.
+// Per-batch training statistics: sums over minibatches, averaged at the end. The sums stay on the device
+// (0-dim double tensors, added in the order the host used to add them, so the values are the same) and
+// reach the host once per batch, with the batch's other scalars.
 struct PpoTrainer::TrainStats {
-  double policy_loss = 0, value_loss = 0, policy_clipfrac = 0, value_clipfrac = 0, approxkl = 0, entropy = 0,
-         explained_variance = 0, returns_mean = 0, advantages_raw_std = 0;
+  enum Sum { PolicyLoss, ValueLoss, PolicyClipfrac, ValueClipfrac, Approxkl, Entropy, ExplainedVariance,
+             ReturnsMean, NumSums };
+  std::vector<at::Tensor> sums;
   int minibatches = 0;
   int skipped_minibatches = 0;  // on_nonfinite = skip: minibatch updates dropped for a NaN or Inf
+  int overflow_skips = 0;       // fp16: updates skipped by the loss scaler (gradients overflowed)
 
+  explicit TrainStats(const at::Device& device) {
+    for (int i = 0; i < NumSums; ++i) sums.push_back(at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device)));
+  }
+  void add(Sum which, const at::Tensor& value, double weight = 1.0) {
+    const at::Tensor v = value.detach().to(at::kDouble);
+    sums[which] = sums[which] + (weight == 1.0 ? v : v * weight);
+  }
+  // The minibatch statistics of `o` (a kept minibatch's update).
   void add(const TrainStats& o) {
-    policy_loss += o.policy_loss;
-    value_loss += o.value_loss;
-    policy_clipfrac += o.policy_clipfrac;
-    value_clipfrac += o.value_clipfrac;
-    approxkl += o.approxkl;
-    entropy += o.entropy;
+    for (int i = PolicyLoss; i <= Entropy; ++i) sums[i] = sums[i] + o.sums[i];
   }
 };
 
@@ -116,10 +129,18 @@ PpoTrainer::PpoTrainer(TrainPolicyConfig config, const core::Runtime& runtime, P
                                  task.penalty_reward_value};
   rollout_options_.rollout_batch_size = config_.ppo.rollout_batch_size;
   rollout_options_.forward_batch_size = config_.ppo.forward_batch_size;
+  precision_ = core::train_precision(runtime_);
+  rollout_options_.precision = precision_;
+  optim::LossScalerOptions scaling;
+  scaling.enabled = precision_.loss_scaling();
+  scaler_ = optim::LossScaler(scaling);
 
-  parts_.policy->to(runtime_.device, at::kFloat);
+  // A float64 policy stays float64, and so does its reference: tests compare one PPO step with a float64
+  // reference implementation (tests/ppo/ppo_golden_test.cpp). Everything else trains an fp32 policy.
+  const bool float64 = parts_.policy->trunk->dtype() == at::kDouble;
+  parts_.policy->to(runtime_.device, float64 ? at::kDouble : at::kFloat);
   parts_.policy->train();
-  const at::ScalarType ref_dtype = core::precision_dtype(runtime_.precision);
+  const at::ScalarType ref_dtype = float64 ? at::kDouble : core::precision_dtype(runtime_.precision);
   if (ref_dtype == at::kHalf && runtime_.device.is_cpu()) {
     throw Error("precision: fp16 is not supported on the CPU (use fp32 or bf16)");
   }
@@ -182,20 +203,17 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   }
   RolloutTimes rollout_times;
   const GuardOptions& guards = config_.guards;
-  const bool inject = !guards.inject_fault.empty() && guards.inject_batch == k;
-  if (inject && guards.inject_fault == "logits") parts_.policy->logit_fault = injected_value(guards);
   Rollout rollout;
   try {
+    core::SyncDebugGuard no_sync(forbid_sync_);  // forbid_host_sync: none inside the rollout's stages
     rollout =
         generate_rollout(*parts_.policy, *parts_.reference, *parts_.reward, queries, rollout_options_, &rollout_times);
   } catch (const c10::Error& e) {
     // Sampling from non-finite logits fails inside LibTorch (multinomial); say what it means.
-    parts_.policy->logit_fault.reset();
     throw Error("batch " + std::to_string(k) + ": the rollout failed (" + first_line(e.what()) +
                 "); NaN or Inf in the policy's logits is the usual cause");
   }
-  parts_.policy->logit_fault.reset();
-  if (inject && guards.inject_fault == "reward") rollout.score.select(0, 0).fill_(injected_value(guards));
+  hooks().rollout(k, rollout);
   const std::string bad_part = nonfinite_rollout_part(rollout, parts_.reward->name());
   if (!bad_part.empty()) {
     const std::string what = "batch " + std::to_string(k) + ": " + bad_part + " holds NaN or Inf";
@@ -210,20 +228,31 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   const double beta = kl_.value();
   const at::Tensor kl = per_token_kl(rollout.logprobs, rollout.ref_logprobs);
   at::Tensor rewards = kl_penalized_rewards(rollout.score, kl, beta);
-  if (config_.guards.flip_reward_sign) rewards = -rewards;  // test hook: the paper's section-4.4 bug
+  hooks().rewards(k, rewards);
   if (config_.guards.check_rewards)
     check_rewards(rewards, rollout.score, rollout.logprobs, rollout.ref_logprobs, beta, k);
 
   // 4. PPO epochs.
   const double lr = config_.ppo.lr * (1.0 - static_cast<double>(k) / static_cast<double>(num_batches()));
   auto train_start = Clock::now();
-  TrainStats stats;
+  TrainStats stats(device);
   optimize(rollout, rewards, lr, stats);
   const double train_seconds = seconds_since(train_start, device);
 
-  // 5. KL controller (after training, with the batch's mean summed KL), metrics, guards.
-  const at::Tensor kl_sum = kl.sum(1);
-  const double mean_kl = kl_sum.mean().item<double>();
+  // 5. KL controller (after training, with the batch's mean summed KL), metrics, guards. The batch's
+  // scalars are gathered on the device and copied to the host at once.
+  std::vector<at::Tensor> scalars = {kl.sum(1).mean(),
+                                     rollout.score.mean(),
+                                     rollout.score.std(/*unbiased=*/false),
+                                     rollout.raw_score.mean(),
+                                     rollout.score.ne(rollout.raw_score).to(at::kFloat).mean(),
+                                     rollout.values.mean()};
+  for (auto& t : scalars) t = t.to(at::kDouble);
+  scalars.insert(scalars.end(), stats.sums.begin(), stats.sums.end());
+  const at::Tensor host_scalars = at::stack(scalars).cpu();
+  const auto value = host_scalars.accessor<double, 1>();
+  const auto sum = [&](TrainStats::Sum which) { return value[6 + which]; };
+  const double mean_kl = value[0];
   kl_.update(mean_kl, static_cast<double>(B));
   const double seconds = seconds_since(batch_start, device);
   const double n_mb = std::max(1, stats.minibatches);
@@ -231,25 +260,29 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   m["batch"] = k;
   m["episodes"] = (k + 1) * B;
   m["lr"] = lr;
-  m["score_mean"] = rollout.score.mean().item<double>();
-  m["score_std"] = rollout.score.std(/*unbiased=*/false).item<double>();
-  m["raw_score_mean"] = rollout.raw_score.mean().item<double>();
-  m["penalized_fraction"] = rollout.score.ne(rollout.raw_score).to(at::kFloat).mean().item<double>();
+  m["score_mean"] = value[1];
+  m["score_std"] = value[2];
+  m["raw_score_mean"] = value[3];
+  m["penalized_fraction"] = value[4];
   m["kl"] = mean_kl;
   m["kl_coef"] = beta;
   m["kl_coef_next"] = kl_.value();
   m["kl_reward"] = -beta * mean_kl;
-  m["entropy"] = stats.entropy / n_mb;
-  m["policy_loss"] = stats.policy_loss / n_mb;
-  m["value_loss"] = stats.value_loss / n_mb;
-  m["policy_clipfrac"] = stats.policy_clipfrac / n_mb;
-  m["value_clipfrac"] = stats.value_clipfrac / n_mb;
-  m["approxkl"] = stats.approxkl / n_mb;
-  m["explained_variance"] = stats.explained_variance / n_mb;
-  m["returns_mean"] = stats.returns_mean / n_mb;
-  m["values_mean"] = rollout.values.mean().item<double>();
+  m["entropy"] = sum(TrainStats::Entropy) / n_mb;
+  m["policy_loss"] = sum(TrainStats::PolicyLoss) / n_mb;
+  m["value_loss"] = sum(TrainStats::ValueLoss) / n_mb;
+  m["policy_clipfrac"] = sum(TrainStats::PolicyClipfrac) / n_mb;
+  m["value_clipfrac"] = sum(TrainStats::ValueClipfrac) / n_mb;
+  m["approxkl"] = sum(TrainStats::Approxkl) / n_mb;
+  m["explained_variance"] = sum(TrainStats::ExplainedVariance) / n_mb;
+  m["returns_mean"] = sum(TrainStats::ReturnsMean) / n_mb;
+  m["values_mean"] = value[5];
   m["skipped_minibatches"] = stats.skipped_minibatches;
   m["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
+  if (scaler_.enabled()) {
+    m["loss_scale"] = scaler_.scale();
+    m["overflow_skips"] = stats.overflow_skips;
+  }
   m["episodes_per_s"] = static_cast<double>(B) / seconds;
   m["tokens_per_s"] = static_cast<double>(B * N) / seconds;
   m["time"] = {
@@ -320,9 +353,23 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
   const double T = config_.task.temperature;
   const std::int64_t batch = next_batch_;
   const at::Device device = runtime_.device;
+  // No host synchronisation per minibatch: the NaN/Inf checks and statistics stay on the device and are
+  // read once, after the loop (a fault then stops the run as before, naming the first bad minibatch).
+  // Only decisions that must be taken before the minibatch's step read their flag at once: dropping the
+  // update (guards.on_nonfinite = skip) and fp16's skip of an overflowed step.
+  const bool check_each_minibatch = config_.guards.on_nonfinite == "skip" || scaler_.enabled();
+  struct DeferredCheck {
+    std::string what;   // the fault's message, or (loss) its place
+    at::Tensor finite;  // bool, 0-dim
+    at::Tensor losses;  // [loss, policy, value] for a loss check; undefined for a gradient check
+  };
+  std::vector<DeferredCheck> deferred;
+  std::optional<core::SyncDebugGuard> no_sync(std::in_place, forbid_sync_);  // forbid_host_sync
 
   for (int epoch = 0; epoch < o.noptepochs; ++epoch) {
-    const at::Tensor permutation = at::randperm(B, at::TensorOptions().dtype(at::kLong)).to(device);
+    // Drawn on the CPU (the run's random stream); the copy queues without waiting.
+    const at::Tensor permutation =
+        at::randperm(B, at::TensorOptions().dtype(at::kLong)).to(at::TensorOptions().device(device), /*non_blocking=*/true);
     for (int mb = 0; mb < o.nminibatches; ++mb) {
       const at::Tensor rows = permutation.narrow(0, mb * M, M);
       // Advantages and returns over the whole minibatch, before it is split into microbatches.
@@ -330,73 +377,91 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
       if (o.whiten_rewards) mb_rewards = whiten(mb_rewards, /*shift_mean=*/false);
       const at::Tensor old_values = r.values.index_select(0, rows);
       const Gae gae = compute_gae(mb_rewards, old_values, o.gamma, o.lam);
+      const MinibatchPoint point{batch, epoch, mb};
+      hooks().advantages(point, rows, gae);
 
       optimizer_->zero_grad();
       std::vector<at::Tensor> vpreds;
-      TrainStats mb_stats;  // merged into `stats` only when the minibatch's update is kept
+      TrainStats mb_stats(device);  // merged into `stats` only when the minibatch's update is kept
       const std::string where = "batch " + std::to_string(batch) + ", epoch " + std::to_string(epoch) +
                                 ", minibatch " + std::to_string(mb);
-      const bool inject = !config_.guards.inject_fault.empty() && config_.guards.inject_batch == batch &&
-                          epoch == 0 && mb == 0;
       bool bad = false;
       for (std::int64_t s = 0; s < M && !bad; s += m) {
         const at::Tensor idx = rows.narrow(0, s, m);
-        const ResponseAnalysis a =
-            parts_.policy->analyze(r.queries.context.index_select(0, idx), r.queries.context_mask.index_select(0, idx),
-                                   r.response.index_select(0, idx), T, /*with_entropy=*/true);
-        const PolicyLoss pl =
+        ResponseAnalysis a;
+        {
+          compat::AutocastGuard autocast(precision_.device, precision_.dtype());  // the forward only
+          a = parts_.policy->analyze(r.queries.context.index_select(0, idx), r.queries.context_mask.index_select(0, idx),
+                                     r.response.index_select(0, idx), T, /*with_entropy=*/true);
+        }
+        PolicyLoss pl =
             policy_loss(a.logprobs, r.logprobs.index_select(0, idx), gae.advantages.narrow(0, s, m), o.cliprange);
-        const ValueLoss vl =
+        ValueLoss vl =
             value_loss(a.values, old_values.narrow(0, s, m), gae.returns.narrow(0, s, m), o.cliprange_value);
+        hooks().losses(point, s, m, pl, vl);
         const at::Tensor entropy = a.entropy.mean();
-        const at::Tensor pg = config_.guards.flip_loss_sign ? -pl.loss : pl.loss;  // test hook
-        at::Tensor loss = pg + o.vf_coef * vl.loss;
+        at::Tensor loss = pl.loss + o.vf_coef * vl.loss;
         if (o.ent_coef > 0) loss = loss - o.ent_coef * entropy;
-        if (inject && s == 0 && config_.guards.inject_fault == "loss") loss = loss + injected_value(config_.guards);
-        if (!all_finite(loss)) {
-          bad = !minibatch_fault(where + ": the loss is " + std::to_string(loss.item<double>()) + " (policy " +
-                                     std::to_string(pl.loss.item<double>()) + ", value " +
-                                     std::to_string(vl.loss.item<double>()) + ")",
-                                 stats);
+        if (!check_each_minibatch) {
+          deferred.push_back({where, loss.isfinite().all(),
+                              at::stack({loss.detach(), pl.loss.detach(), vl.loss.detach()})});
+        } else if (!all_finite(loss)) {
+          bad = !minibatch_fault(
+              loss_fault_message(where, loss.item<double>(), pl.loss.item<double>(), vl.loss.item<double>()), stats);
           break;
         }
-        (loss * micro_weight).backward();
-        mb_stats.policy_loss += micro_weight * pl.loss.item<double>();
-        mb_stats.value_loss += micro_weight * vl.loss.item<double>();
-        mb_stats.policy_clipfrac += micro_weight * pl.clipfrac.item<double>();
-        mb_stats.value_clipfrac += micro_weight * vl.clipfrac.item<double>();
-        mb_stats.approxkl += micro_weight * pl.approxkl.item<double>();
-        mb_stats.entropy += micro_weight * entropy.item<double>();
+        scaler_.scale_loss(loss * micro_weight).backward();
+        mb_stats.add(TrainStats::PolicyLoss, pl.loss, micro_weight);
+        mb_stats.add(TrainStats::ValueLoss, vl.loss, micro_weight);
+        mb_stats.add(TrainStats::PolicyClipfrac, pl.clipfrac, micro_weight);
+        mb_stats.add(TrainStats::ValueClipfrac, vl.clipfrac, micro_weight);
+        mb_stats.add(TrainStats::Approxkl, pl.approxkl, micro_weight);
+        mb_stats.add(TrainStats::Entropy, entropy, micro_weight);
         vpreds.push_back(a.values.detach());
       }
       if (bad) continue;
-      if (inject && config_.guards.inject_fault == "gradient") {
-        at::NoGradGuard no_grad;
-        const at::Tensor& first = optimizer_->params().front().second;
-        if (first.grad().defined()) first.grad().view({-1}).select(0, 0).fill_(injected_value(config_.guards));
-      }
+      scaler_.unscale(optimizer_->params());  // fp16: true gradients before the checks and clipping
+      hooks().gradient(point, optimizer_->params());
 
       std::vector<at::Tensor> grads;
-      double norm_sq = 0.0;
+      at::Tensor norm_sq = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));  // summed in order
       for (const auto& [name, p] : optimizer_->params()) {
         grads.push_back(p.grad());
-        if (p.grad().defined()) norm_sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+        if (p.grad().defined()) norm_sq = norm_sq + p.grad().to(at::kDouble).pow(2).sum();
       }
-      if (!std::isfinite(norm_sq)) {
-        grads.clear();
-        minibatch_fault(where + ": the gradient holds NaN or Inf", stats);
-        continue;
+      if (!check_each_minibatch) {
+        deferred.push_back({where + ": the gradient holds NaN or Inf", norm_sq.isfinite(), at::Tensor()});
+      } else {
+        const bool finite = std::isfinite(norm_sq.item<double>());
+        if (scaler_.is_overflow(finite)) {
+          // fp16: the scale was too large for this minibatch; not a fault, and not counted as one.
+          grads.clear();
+          optimizer_->zero_grad();
+          scaler_.update(false);
+          ++stats.overflow_skips;
+          spdlog::info("{}: fp16 gradients overflowed; update skipped, loss scale now {}", where, scaler_.scale());
+          continue;
+        }
+        if (!finite) {
+          grads.clear();
+          minibatch_fault(where + ": the gradient holds NaN or Inf", stats);
+          continue;
+        }
       }
+      scaler_.update(true);
       stats.add(mb_stats);
-      stats.explained_variance += explained_variance(at::cat(vpreds, 0), gae.returns);
-      stats.returns_mean += gae.returns.mean().item<double>();
+      stats.add(TrainStats::ExplainedVariance, explained_variance_tensor(at::cat(vpreds, 0), gae.returns));
+      stats.add(TrainStats::ReturnsMean, gae.returns.mean());
       ++stats.minibatches;
       if (config_.guards.preflight && !preflight_done_) {
+        core::SyncDebugGuard allowed(false);  // the one-time guard reads its numbers on the host
         preflight_done_ = preflight(rows, gae.advantages, mb_rewards, grads, r);
       }
       grads.clear();  // autograd may have replaced gradient tensors that were shared
-      if (o.max_grad_norm > 0 && std::sqrt(norm_sq) > o.max_grad_norm) {
-        const double scale = o.max_grad_norm / (std::sqrt(norm_sq) + 1e-6);
+      if (o.max_grad_norm > 0) {
+        // Decided on the device: scale exactly 1 (the unclipped update) while the norm is within the bound.
+        const at::Tensor norm = norm_sq.sqrt();
+        const at::Tensor scale = at::where(norm.gt(o.max_grad_norm), o.max_grad_norm / (norm + 1e-6), at::ones_like(norm));
         at::NoGradGuard no_grad;
         for (const auto& [name, p] : optimizer_->params()) {
           if (p.grad().defined()) p.grad().mul_(scale);
@@ -404,6 +469,22 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
       }
       optimizer_->step(lr);
     }
+  }
+  no_sync.reset();
+
+  // The deferred checks, in the order the minibatches ran: the first fault stops the run (stop mode
+  // only reaches here), with the same message as a check in the loop would give.
+  if (deferred.empty()) return;
+  std::vector<at::Tensor> flags;
+  for (const auto& d : deferred) flags.push_back(d.finite);
+  const at::Tensor finite = at::stack(flags).cpu();
+  const auto ok = finite.accessor<bool, 1>();
+  for (std::size_t i = 0; i < deferred.size(); ++i) {
+    if (ok[static_cast<std::int64_t>(i)]) continue;
+    const DeferredCheck& d = deferred[i];
+    if (!d.losses.defined()) minibatch_fault(d.what, stats);
+    const at::Tensor l = d.losses.to(at::kCPU, at::kDouble);
+    minibatch_fault(loss_fault_message(d.what, l[0].item<double>(), l[1].item<double>(), l[2].item<double>()), stats);
   }
 }
 

@@ -71,6 +71,7 @@ void PpoTrainer::save_checkpoint() {
   state["trend"] = trend_.state();
   state["preflight_done"] = preflight_done_;
   state["skips"] = {{"batches", skips_.batches}, {"minibatches", skips_.minibatches}};
+  if (scaler_.enabled()) state["loss_scaler"] = scaler_.state();  // fp16 training
   state["config"] = config::to_json(config_);
   write_file_atomic(staged.path() / "state.json",
                     state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -111,6 +112,7 @@ void PpoTrainer::resume() {
       skips_.batches = state["skips"].value("batches", 0);
       skips_.minibatches = state["skips"].value("minibatches", 0);
     }
+    if (scaler_.enabled() && state.contains("loss_scaler")) scaler_.load_state(state["loss_scaler"]);
     next_batch_ = state.at("next_batch").get<std::int64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw_file_error(state_path.string(), "damaged checkpoint state (" + model::json_error_summary(e) + "); remove " +

@@ -10,6 +10,7 @@
 
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/model/inference.h"
+#include "rlhf/reward/accuracy.h"
 #include "rlhf/tokenizer/tokenizer.h"
 #include "rlhf/util/error.h"
 #include "rlhf/util/files.h"
@@ -102,7 +103,8 @@ nlohmann::json run_reward_training(const TrainRewardConfig& config, const core::
   std::vector<std::vector<int>> contexts, raw_queries;
   if (normalize) std::tie(contexts, raw_queries) = normalization_queries(config, *tokenizer, train);
 
-  // Training runs in fp32 (--precision applies to the reference policy's sampling and to scoring).
+  // Weights train in fp32 under runtime.train_precision's autocast (--precision applies to the reference
+  // policy's sampling and to scoring).
   RewardModel model = make_reward_model(config.model);
   check_lengths(config, model->trunk->config(), labels.items, contexts);
   model->to(runtime.device);
@@ -118,7 +120,8 @@ nlohmann::json run_reward_training(const TrainRewardConfig& config, const core::
   const auto record = [&](const nlohmann::json& r) { metrics += r.dump() + "\n"; };
   const auto normalize_now = [&](const char* when) {
     const auto s =
-        normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id);
+        normalize_reward_model(*model, *reference, contexts, raw_queries, config.normalization, pad_id,
+                               core::train_precision(runtime));
     info[std::string("normalization_") + when] = {{"raw_mean", s.raw_mean},
                                                   {"raw_std", s.raw_std},
                                                   {"samples", s.count},
@@ -127,8 +130,15 @@ nlohmann::json run_reward_training(const TrainRewardConfig& config, const core::
     record({{"normalization", when}, {"raw_mean", s.raw_mean}, {"raw_std", s.raw_std}, {"samples", s.count}});
   };
   if (config.normalization.before) normalize_now("before");
-  info["training"] = train_reward_model(*model, train, validation, config.training, pad_id, record);
+  info["training"] = train_reward_model(*model, train, validation, config.training, pad_id, record,
+                                        core::train_precision(runtime));
   info["training"]["train_count"] = train.size();
+  add_accuracy_ceilings(info["training"], train, validation);
+  spdlog::info("reward model: {}", describe_accuracy(info["training"], "train"));
+  if (!validation.empty()) {
+    spdlog::info("reward model: {} on {} held-out comparisons", describe_accuracy(info["training"], "validation"),
+                 validation.size());
+  }
   if (config.normalization.after) normalize_now("after");
   save_reward_model(
       *model, config.output, *tokenizer, info,

@@ -8,6 +8,7 @@
 
 #include "rlhf/model/batching.h"
 #include "rlhf/optim/adam.h"
+#include "rlhf/optim/loss_scaler.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/util/error.h"
 
@@ -90,12 +91,14 @@ namespace {
 struct StepResult {
   double loss = 0;
   double accuracy = 0;
+  bool skipped = false;  // fp16: the loss scaler skipped the update
 };
 
 // One optimizer step on `batch`: forward and backward in microbatches (the loss of each scaled by its
 // share of the batch, so the accumulated gradient is that of the batch mean), then Adam with `lr`.
 StepResult train_step(RewardModelImpl& model, optim::Adam& adam, const std::vector<const data::Comparison*>& batch,
-                      double lr, int pad_id, int microbatch_size) {
+                      double lr, int pad_id, int microbatch_size, const core::TrainPrecision& precision = {},
+                      optim::LossScaler* scaler = nullptr) {
   const std::size_t micro = microbatch_size > 0 ? static_cast<std::size_t>(microbatch_size) : batch.size();
   const auto B = static_cast<double>(batch.size());
   StepResult result;
@@ -103,7 +106,11 @@ StepResult train_step(RewardModelImpl& model, optim::Adam& adam, const std::vect
   for (std::size_t start = 0; start < batch.size(); start += micro) {
     const std::vector<const data::Comparison*> part(batch.begin() + start,
                                                     batch.begin() + std::min(batch.size(), start + micro));
-    const at::Tensor rewards = candidate_rewards(model, part, pad_id);  // [b, N]
+    at::Tensor rewards;  // fp32 [b, N]
+    {
+      compat::AutocastGuard autocast(precision.device, precision.dtype());  // the forward only
+      rewards = candidate_rewards(model, part, pad_id);
+    }
     const at::Tensor best = best_of(part, rewards.device());
     const at::Tensor loss = comparison_loss(rewards, best);
     const double share = static_cast<double>(part.size()) / B;
@@ -112,9 +119,21 @@ StepResult train_step(RewardModelImpl& model, optim::Adam& adam, const std::vect
       throw Error("reward training: the loss became " + std::to_string(loss_value) + " at step " +
                   std::to_string(adam.steps() + 1) + "; try a lower training.lr");
     }
-    (loss * share).backward();
+    (scaler != nullptr ? scaler->scale_loss(loss * share) : loss * share).backward();
     result.loss += loss_value * share;
     result.accuracy += accuracy_of(rewards.detach(), best) * share;
+  }
+  if (scaler != nullptr && scaler->enabled()) {
+    scaler->unscale(adam.params());
+    if (scaler->is_overflow(optim::gradients_finite(adam.params()))) {
+      scaler->update(false);
+      adam.zero_grad();
+      result.skipped = true;
+      spdlog::info("reward step {}: fp16 gradients overflowed; update skipped, loss scale now {}", adam.steps() + 1,
+                   scaler->scale());
+      return result;
+    }
+    scaler->update(true);
   }
   adam.step(lr);
   return result;
@@ -145,9 +164,13 @@ std::size_t longest_comparison(const std::vector<data::Comparison>& items, int p
 
 nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
                                   const std::vector<data::Comparison>& validation, const RewardTrainingOptions& options,
-                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record) {
+                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record,
+                                  const core::TrainPrecision& precision) {
   if (train.empty()) throw Error("reward training: no training comparisons");
   optim::Adam adam = make_adam(model, options);
+  optim::LossScalerOptions scaling;
+  scaling.enabled = precision.loss_scaling();
+  optim::LossScaler scaler(scaling);
   const std::size_t n = train.size();
   const std::size_t batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t total = n * static_cast<std::size_t>(options.epochs);
@@ -157,8 +180,11 @@ nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data
   };
   const auto validate = [&](std::size_t step) {
     model.eval();
-    const Evaluation e =
-        evaluate(model, validation, pad_id, options.microbatch_size > 0 ? options.microbatch_size : options.batch_size);
+    Evaluation e;
+    {
+      compat::AutocastGuard autocast(precision.device, precision.dtype());  // measured as it trains
+      e = evaluate(model, validation, pad_id, options.microbatch_size > 0 ? options.microbatch_size : options.batch_size);
+    }
     model.train();
     emit({{"eval", true}, {"step", step}, {"validation_loss", e.loss}, {"validation_accuracy", e.accuracy}});
     return e;
@@ -178,19 +204,20 @@ nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data
       for (std::size_t i = start; i < std::min(n, start + batch_size); ++i) batch.push_back(&train[order_data[i]]);
       // lr_t = lr * (1 - start_index / num_train), as the paper's code.
       const double lr = options.lr * (1.0 - static_cast<double>(consumed) / static_cast<double>(total));
-      const StepResult r = train_step(model, adam, batch, lr, pad_id, options.microbatch_size);
+      const StepResult r = train_step(model, adam, batch, lr, pad_id, options.microbatch_size, precision, &scaler);
       ++step;
       consumed += batch.size();
       epoch_loss += r.loss;
       epoch_accuracy += r.accuracy;
       epoch_steps += 1;
       const double rate = static_cast<double>(batch.size()) / seconds_since(step_start);
-      emit({{"step", step},
-            {"epoch", epoch},
-            {"lr", lr},
-            {"loss", r.loss},
-            {"accuracy", r.accuracy},
-            {"comparisons_per_s", rate}});
+      nlohmann::json step_record = {{"step", step},         {"epoch", epoch},       {"lr", lr},
+                                    {"loss", r.loss},       {"accuracy", r.accuracy}, {"comparisons_per_s", rate}};
+      if (scaler.enabled()) {
+        step_record["loss_scale"] = scaler.scale();
+        step_record["skipped"] = r.skipped;  // fp16 overflow: no update this step
+      }
+      emit(step_record);
       if (step % options.log_interval == 0 || step == total_steps) {
         const double so_far = seconds_since(run_start);
         const double left = so_far / static_cast<double>(consumed) * static_cast<double>(total - consumed);
@@ -211,6 +238,7 @@ nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data
                             {"comparisons_per_s", static_cast<double>(consumed) / seconds},
                             {"train_loss", epoch_loss / epoch_steps},
                             {"train_accuracy", epoch_accuracy / epoch_steps}};
+  if (scaler.enabled()) summary["overflow_skips"] = scaler.skipped_steps();
   if (!validation.empty()) {
     const Evaluation e = validate(step);
     summary["validation_loss"] = e.loss;
@@ -225,7 +253,8 @@ nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data
 NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Impl& reference,
                                           const std::vector<std::vector<int>>& contexts,
                                           const std::vector<std::vector<int>>& raw_queries,
-                                          const NormalizationOptions& options, int pad_id) {
+                                          const NormalizationOptions& options, int pad_id,
+                                          const core::TrainPrecision& precision) {
   if (contexts.empty() || contexts.size() != raw_queries.size()) {
     throw Error("reward normalisation: no queries to sample from");
   }
@@ -249,6 +278,7 @@ NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Imp
     auto [ctx_ids, ctx_mask] = pad_rows(ctx, pad_id, vocab);
     const auto samples = sampling::sample(reference, ctx_ids.to(device), ctx_mask.to(device), sampling);
     const at::Tensor query = pad_rows(raw, pad_id, vocab).first.to(device);
+    compat::AutocastGuard autocast(precision.device, precision.dtype());  // scored as it trains
     rewards.push_back(model.score(query, samples.tokens.to(model.trunk->wte->weight.device()), pad_id).to(at::kDouble));
     drawn += batch;
   }

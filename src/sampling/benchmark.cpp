@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 
+#include "rlhf/core/cuda_device.h"
 #include "rlhf/sampling/sampler.h"
 #include "rlhf/util/error.h"
 
@@ -51,15 +52,19 @@ nlohmann::json run_benchmark(model::Gpt2Impl& model, const BenchOptions& o) {
   const at::Tensor full_mask = at::ones({o.batch_size, total}, long_options);
   const at::Tensor full_positions = model::positions_from_mask(full_mask);
 
+  core::reset_peak_memory(device);
   const double forward_s = median_seconds(
       [&] { model.logits(model.forward(sequence, full_mask, full_positions)).sum(); }, o, device);
+  const core::PeakMemory forward_memory = core::peak_memory(device);
 
   const at::Tensor prompts = sequence.narrow(1, 0, o.prompt_length);
   const at::Tensor prompt_mask = full_mask.narrow(1, 0, o.prompt_length);
   SamplingOptions sampling;
   sampling.temperature = o.temperature;
   sampling.max_new_tokens = o.new_tokens;
+  core::reset_peak_memory(device);
   const double sampling_s = median_seconds([&] { sample(model, prompts, prompt_mask, sampling); }, o, device);
+  const core::PeakMemory sampling_memory = core::peak_memory(device);
 
   const double forward_tokens = static_cast<double>(o.batch_size) * static_cast<double>(total);
   const double new_tokens = static_cast<double>(o.batch_size) * o.new_tokens;
@@ -73,6 +78,8 @@ nlohmann::json run_benchmark(model::Gpt2Impl& model, const BenchOptions& o) {
       {"sampling_ms", sampling_s * 1e3},
       {"sampling_tokens_per_s", new_tokens / sampling_s},
       {"sampling_note", "new tokens per second, prompt prefill included in the time"},
+      {"forward_peak_memory", core::peak_memory_json(forward_memory)},
+      {"sampling_peak_memory", core::peak_memory_json(sampling_memory)},
   };
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "rlhf/core/precision.h"
 #include "rlhf/model/checkpoint.h"
 #include "rlhf/sft/schedule.h"
 #include "rlhf/util/error.h"
@@ -75,7 +76,7 @@ at::Tensor summed_loss(model::Gpt2Impl& model, const SftBatch& batch) {
     targets = targets.index_select(0, keep);
     flat = flat.index_select(0, keep.to(device));
   }
-  const at::Tensor logits = model.logits(flat);  // [N, V]
+  const at::Tensor logits = model.logits(flat).to(at::kFloat);  // [N, V]; fp32 under autocast too
   return at::cross_entropy_loss(logits, targets.to(device), {}, at::Reduction::Sum);
 }
 
@@ -109,7 +110,7 @@ SftTrainer::SftTrainer(SftConfig config, SftParts parts, const core::Runtime& ru
   warmup_steps_ = effective_warmup_steps(t, total_steps_);
   lr_ = effective_lr(config_);
   auto& model = *parts_.model;
-  model.to(runtime_.device, at::kFloat);  // training is fp32 whatever --precision says
+  model.to(runtime_.device, at::kFloat);  // fp32 master weights; runtime.train_precision sets the autocast
   model.set_dropout(effective_dropout(config_));
   model.train();
   std::vector<std::pair<std::string, at::Tensor>> params;
@@ -119,6 +120,9 @@ SftTrainer::SftTrainer(SftConfig config, SftParts parts, const core::Runtime& ru
   adam.eps = t.adam_eps;
   adam.style = optim::parse_adam_style(t.adam_style);
   adam_ = std::make_unique<optim::Adam>(params, adam);
+  optim::LossScalerOptions scaling;
+  scaling.enabled = core::train_precision(runtime_).loss_scaling();
+  scaler_ = optim::LossScaler(scaling);
 }
 
 SftTrainer::StepStats SftTrainer::train_step(const std::vector<std::size_t>& indices, double lr) {
@@ -132,16 +136,31 @@ SftTrainer::StepStats SftTrainer::train_step(const std::vector<std::size_t>& ind
     const std::vector<const SftExample*> part(examples.begin() + start,
                                               examples.begin() + std::min(examples.size(), start + micro));
     const SftBatch batch = make_batch(part);
-    const at::Tensor loss = summed_loss(*parts_.model, batch);
+    at::Tensor loss;
+    {
+      const core::TrainPrecision p = core::train_precision(runtime_);
+      compat::AutocastGuard autocast(p.device, p.dtype());  // the forward only
+      loss = summed_loss(*parts_.model, batch);
+    }
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
       throw Error("sft: the loss became " + std::to_string(value) + " at step " + std::to_string(step_ + 1) +
                   "; try a lower training.lr");
     }
-    (loss / targets).backward();  // the gradient of the batch's mean over target tokens
+    scaler_.scale_loss(loss / targets).backward();  // the gradient of the batch's mean over target tokens
     stats.loss += value / targets;
     stats.tokens += batch.token_count;
   }
+  scaler_.unscale(adam_->params());
+  if (scaler_.is_overflow(optim::gradients_finite(adam_->params()))) {
+    scaler_.update(false);
+    adam_->zero_grad();
+    stats.skipped = true;
+    spdlog::info("sft step {}: fp16 gradients overflowed; update skipped, loss scale now {}", step_ + 1,
+                 scaler_.scale());
+    return stats;
+  }
+  scaler_.update(true);
   stats.grad_norm = clip_gradients(adam_->params(), config_.training.max_grad_norm);
   decay_weights(adam_->params(), lr, config_.training.weight_decay);
   adam_->step(lr);
@@ -150,6 +169,8 @@ SftTrainer::StepStats SftTrainer::train_step(const std::vector<std::size_t>& ind
 
 Evaluation SftTrainer::validate() {
   const auto& t = config_.training;
+  const core::TrainPrecision p = core::train_precision(runtime_);
+  compat::AutocastGuard autocast(p.device, p.dtype());  // measured as it trains
   const Evaluation e = evaluate(*parts_.model, parts_.data.validation,
                                 t.microbatch_size > 0 ? t.microbatch_size : t.batch_size, t.eval_batches);
   append_metrics({{"eval", true},
@@ -193,13 +214,18 @@ void SftTrainer::train_steps(std::int64_t until) {
     window_tokens += s.tokens;
     ++window_steps;
     const double epoch = static_cast<double>(step_) * t.batch_size / static_cast<double>(n);
-    append_metrics({{"step", step_},
-                    {"epoch", epoch},
-                    {"lr", lr},
-                    {"loss", s.loss},
-                    {"grad_norm", s.grad_norm},
-                    {"tokens", tokens_seen_},
-                    {"tokens_per_s", static_cast<double>(s.tokens) / seconds}});
+    nlohmann::json record = {{"step", step_},
+                              {"epoch", epoch},
+                              {"lr", lr},
+                              {"loss", s.loss},
+                              {"grad_norm", s.grad_norm},
+                              {"tokens", tokens_seen_},
+                              {"tokens_per_s", static_cast<double>(s.tokens) / seconds}};
+    if (scaler_.enabled()) {
+      record["loss_scale"] = scaler_.scale();
+      record["skipped"] = s.skipped;  // fp16 overflow: no update this step
+    }
+    append_metrics(record);
     if (step_ % t.log_interval == 0 || step_ == until) {
       const double left = train_seconds / static_cast<double>(step_ - first) * static_cast<double>(total_steps_ - step_);
       spdlog::info("sft step {}/{} (epoch {:.2f}): loss {:.4f}, lr {:.3g}, {:.0f} tokens/s, {:.0f} s left", step_,

@@ -215,6 +215,31 @@ TEST_F(ReportHtml, PageHasEveryChartTheTablesAndEscapedSamples) {
       page, AllOf(Not(HasSubstr("src=")), Not(HasSubstr("<link")), Not(HasSubstr("href=")), Not(HasSubstr("@import"))));
 }
 
+TEST_F(ReportHtml, RewardModelAccuracyChartHasTheCeilingLine) {
+  // Two train-reward runs: one on mock labels with the ceilings recorded, one on labels from people.
+  testing::write_train_reward_run(dir / "mock");
+  testing::write_train_reward_run(dir / "people");
+  nlohmann::ordered_json rm = nlohmann::ordered_json::parse(read_text_file(dir / "mock" / "reward_model.json"));
+  rm["training"]["chance"] = 0.25;
+  rm["training"]["train_ceiling"] = 0.8;
+  rm["training"]["validation_ceiling"] = 0.78;
+  rm["training"]["validation_gain_share"] = (0.6 - 0.25) / (0.78 - 0.25);
+  write_file_atomic(dir / "mock" / "reward_model.json", rm.dump(2));
+  std::vector<RunReport> runs = {load_run(dir / "mock"), load_run(dir / "people")};
+  name_runs(runs);
+  const std::string page = render_report(runs, ReportOptions{});
+  // The accuracy chart: its SVG holds the labelled ceiling line of the mock run only, and chance.
+  const auto chart_start = page.find("id=\"rm-accuracy-clip\"");
+  ASSERT_NE(chart_start, std::string::npos);
+  const std::string chart = page.substr(chart_start, page.find("</svg>", chart_start) - chart_start);
+  EXPECT_THAT(chart, HasSubstr("mock ceiling 0.78"));
+  EXPECT_THAT(chart, Not(HasSubstr("people ceiling")));
+  EXPECT_THAT(chart, HasSubstr("chance (1/4)"));
+  // The table: chance, both ceilings, the share of the gain; "unknown" for the people's labels.
+  EXPECT_THAT(page, HasSubstr("<td>0.250</td><td>0.800 / 0.780</td><td>66%</td>"));
+  EXPECT_THAT(page, HasSubstr("<td>-</td><td>unknown</td><td>-</td>"));
+}
+
 std::vector<std::string> names_of(const std::vector<std::string>& dirs) {
   std::vector<RunReport> runs(dirs.size());
   for (std::size_t i = 0; i < dirs.size(); ++i) runs[i].dir = dirs[i];

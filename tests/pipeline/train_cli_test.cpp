@@ -108,6 +108,19 @@ TEST_F(TrainCli, KilledDuringPpoFinishesWithoutRedoingTheRewardModel) {
   EXPECT_TRUE(fs::exists(dir / "run" / "summary.md"));
   EXPECT_TRUE(fs::exists(dir / "run" / "train.log"));
   EXPECT_TRUE(fs::exists(dir / "run" / "policy" / "checkpoint" / "policy" / "model.safetensors"));
+  // Every reward-model accuracy beside chance and the ceiling of the mock labels, per split.
+  const auto& rm = summary["reward_model"];
+  EXPECT_DOUBLE_EQ(rm["chance"].get<double>(), 1.0 / 4);
+  for (const char* split : {"train", "validation"}) {
+    const double ceiling = rm[std::string(split) + "_ceiling"].get<double>();
+    EXPECT_GT(ceiling, 0.25) << split;
+    EXPECT_LE(ceiling, 1.0) << split;
+    EXPECT_TRUE(rm[std::string(split) + "_gain_share"].is_number()) << split;
+  }
+  EXPECT_TRUE(summary["labels"]["ceiling"].is_number());
+  EXPECT_THAT(slurp(dir / "run" / "train.log"), HasSubstr("reward model: validation accuracy"));
+  EXPECT_THAT(slurp(dir / "run" / "summary.md"), HasSubstr("(chance 0.250, ceiling "));
+  EXPECT_THAT(second.out, HasSubstr("of the achievable gain) on 19 held-out comparisons"));
 
   // A third run finds everything done and only reports.
   const Result third = run(train_command());
@@ -207,6 +220,23 @@ TEST_F(TrainCli, BatchedCollectionRetrainsTheRewardModelEachRoundOnAllLabelsSoFa
   EXPECT_EQ(summary["ppo"]["batches"], 6);
   EXPECT_THAT(r.out, HasSubstr("| round | labels so far |"));
   EXPECT_THAT(r.err, HasSubstr("round 1: reward model validation accuracy"));
+
+  // policy/config.json names the reward model PPO used last: round 1's, not round 0's.
+  const auto policy_config = nlohmann::json::parse(slurp(run_dir / "policy" / "config.json"));
+  EXPECT_EQ(fs::path(policy_config["reward"]["model_dir"].get<std::string>()).filename(), "reward_model_round_1");
+
+  // The run reads a reward model's training summary where train-reward writes it ("training"), and only
+  // there: another key, even one named "info" with a "training" inside, changes nothing.
+  const fs::path rm_file = run_dir / "reward_model_round_1" / "reward_model.json";
+  nlohmann::json rm = nlohmann::json::parse(slurp(rm_file));
+  rm["info"] = {{"training", {{"train_count", 1}, {"validation_count", 0}}}};
+  write_file_atomic(rm_file, rm.dump(2));
+  fs::remove(run_dir / "eval" / "round_1.json");
+  const Result again = run(train_command());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto summary_again = nlohmann::json::parse(slurp(run_dir / "summary.json"));
+  EXPECT_EQ(summary_again["rounds"][1]["labels"], 96);
+  EXPECT_EQ(summary_again["reward_model"], rm["training"]);
 }
 
 TEST_F(TrainCli, PersonLabelerPausesTheRunUntilTheAnswersAreThere) {

@@ -1,8 +1,10 @@
-// The options every subcommand shares (--device, --threads, --seed, --log-level, --precision) and
-// the process-wide set-up they drive.
+// The options every subcommand shares (--device, --threads, --seed, --log-level, --precision,
+// --train-precision) and the process-wide set-up they drive.
 #pragma once
 
 #include <ATen/ATen.h>
+
+#include "rlhf/config/constraints.h"
 
 #include <cstdint>
 #include <string>
@@ -17,6 +19,7 @@ struct RuntimeConfig {
   std::int64_t seed = 1;          // the paper's code uses seed 1
   std::string log_level = "info"; // trace | debug | info | warn | error | off
   std::string precision = "fp32"; // fp32 | bf16 | fp16: dtype of forward passes that need no gradients
+  std::string train_precision = "fp32";  // fp32 | bf16 | fp16: autocast of training passes (core/precision.h)
 
   template <class V>
   void visit(V& v) {
@@ -25,11 +28,15 @@ struct RuntimeConfig {
     v.field("seed", seed, "Seed of every random generator");
     v.field("log_level", log_level, "Console log level: trace, debug, info, warn, error, off");
     v.field("precision", precision, "Precision of inference-only forward passes: fp32, bf16 or fp16");
+    v.field("train_precision", train_precision,
+            "Precision of the passes that train (and of the rollout and scoring passes they are compared with): "
+            "fp32, bf16 (autocast) or fp16 (autocast with dynamic loss scaling); weights and Adam state stay fp32",
+            config::OneOf{{"fp32", "bf16", "fp16"}});
   }
 };
 
-// Parses "fp32" / "bf16" / "fp16"; throws rlhf::Error otherwise.
-Precision parse_precision(const std::string& name);
+// Parses "fp32" / "bf16" / "fp16"; throws rlhf::Error naming `key` otherwise.
+Precision parse_precision(const std::string& name, const std::string& key = "precision");
 at::ScalarType precision_dtype(Precision p);
 
 // Parses and checks a device string ("auto" resolves to cuda:0 or cpu). Throws rlhf::Error for a
@@ -42,7 +49,8 @@ int default_thread_count();
 // Applies a RuntimeConfig to the process: log level, threads, seeds. Returns the resolved device.
 struct Runtime {
   at::Device device = at::kCPU;
-  Precision precision = Precision::FP32;
+  Precision precision = Precision::FP32;        // inference-only passes
+  Precision train_precision = Precision::FP32;  // training passes (core/precision.h)
   int threads = 1;
   std::uint64_t seed = 1;
 };

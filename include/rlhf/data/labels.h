@@ -3,9 +3,12 @@
 // Two file formats:
 //   openai  One JSON array of records {"query": [ids], "sample0": [ids], ..., "sample{N-1}": [ids],
 //           "best": k}, as released with the paper (labels/*/offline_5k.json, online_45k.json). The ids
-//           are GPT-2 BPE ids, padded with 50259 (kOpenAiPad). Other keys are ignored.
+//           are GPT-2 BPE ids, padded with 50259 (kOpenAiPad). Other keys are ignored, except "info".
 //   jsonl   One JSON object per line {"query": "text", "samples": ["text", ...], "best": k}, tokenized
 //           here with the given tokenizer. Blank lines are ignored.
+// Both may carry what a mock labeler saw in an optional "info": {"labeler_scores": [N numbers],
+// "labeler_noise": p} (rlhf's own addition; OpenAI's loader reads only the keys it knows), from which
+// the accuracy ceiling of the labels is computed (ceiling.h). Other keys inside "info" are ignored.
 // Every record is checked (types, ids inside the vocabulary, `best` in range, the same N everywhere,
 // lengths); a bad record is an error naming the file, the record (and line) and the field, unless
 // `skip_bad_records` is set, in which case it is skipped, counted and reported.
@@ -14,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +35,10 @@ struct Comparison {
   std::vector<int> query;                 // token ids as stored; may contain pad ids (masked later, never embedded)
   std::vector<std::vector<int>> samples;  // N candidate continuations, token ids; may contain pad ids
   int best = 0;                           // index into `samples` of the one the labeler chose
+  // What a mock labeler saw (empty for people and files without it): its score of each sample, and
+  // the probability that its answer was a uniformly random index instead of a top-scoring one.
+  std::vector<double> labeler_scores = {};
+  double labeler_noise = 0;
 };
 
 struct LabelOptions {
@@ -88,9 +96,12 @@ std::pair<std::vector<Comparison>, std::vector<Comparison>> split_labels(std::ve
                                                                          double validation_fraction,
                                                                          std::uint64_t seed);
 
-// Writes `items` as jsonl text labels (atomically). Ids equal to `pad_id` are dropped before decoding;
-// bytes that are not valid UTF-8 (a token cut mid-character) become U+FFFD. Reading the file back gives
-// the same texts, but not necessarily the same ids: BPE re-encodes the text in its own way.
+// A record's "info" for what the labeler saw: {"labeler_scores": [...], "labeler_noise": p}.
+nlohmann::ordered_json labeler_info_json(const Comparison& c);
+
+// Writes `items` as jsonl text labels (with "info" where an item carries labeler scores) (atomically). Ids equal to
+// `pad_id` are dropped before decoding; bytes that are not valid UTF-8 (a token cut mid-character) become U+FFFD.
+// Reading the file back gives the same texts, but not necessarily the same ids: BPE re-encodes the text in its own way.
 void write_text_labels(const std::filesystem::path& path, const std::vector<Comparison>& items,
                        const tokenizer::Tokenizer& tokenizer, int pad_id = kOpenAiPad);
 

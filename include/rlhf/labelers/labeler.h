@@ -77,8 +77,10 @@ std::unique_ptr<ppo::RewardFunction> make_labeler_reward(const LabelerOptions& o
 std::vector<int> choose_best(const at::Tensor& scores, double noise, std::uint64_t seed);
 
 // Fills `best` of every item by scoring each (query, sample) pair with `labeler` in batches (rows
-// right-padded with pad_id, placed on `device`, the labeler's device) and calling choose_best. Every
-// item must have the same N >= 2 samples. Returns the scores, fp32 [B, N] on the CPU.
+// right-padded with pad_id, placed on `device`, the labeler's device) and calling choose_best, and
+// records what the labeler saw in the item (labeler_scores, labeler_noise: the accuracy ceiling of
+// data/ceiling.h). Every item must have the same N >= 2 samples. Returns the scores, fp32 [B, N] on
+// the CPU.
 at::Tensor label_comparisons(std::vector<data::Comparison>& items, ppo::RewardFunction& labeler, double noise,
                              std::uint64_t seed, int pad_id, const at::Device& device = at::kCPU);
 

@@ -4,6 +4,9 @@
 //
 // File: {"description": text, "words": {"good": 2, "terrible": -3, ...},
 //        "negation": {"words": ["not", "never", ...], "suffix": "n't", "window": 2}}   ("negation" optional)
+// A lexicon may extend another: "extends": "other.json" (relative to this file) takes the other's words,
+// negation and description first; this file's words then add to them or replace their weights, and
+// its "negation", if given, replaces the other's (configs/demo-lexicon.json extends the sentiment one).
 //
 // Scoring rule (no normalisation: a longer text with more listed words scores further from 0):
 //   score(text) = sum over the text's words w that are listed of sign(w) * weight(w), where
@@ -57,6 +60,10 @@ class Lexicon {
   std::string negation_suffix_;
   int negation_window_ = 0;
   std::string description_;
+
+  // `depth`: how many lexicons extend this one (a bound against cycles).
+  static Lexicon load(const std::filesystem::path& json_file, int depth);
+  static Lexicon from_json(const nlohmann::json& j, const std::string& source, int depth);
 };
 
 }  // namespace rlhf::labelers

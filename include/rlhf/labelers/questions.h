@@ -85,7 +85,8 @@ std::vector<data::Comparison> sample_questions(model::Gpt2Impl& policy, const st
                                                QuestionStats* stats = nullptr);
 
 // OpenAI-schema file (atomic): a JSON array, one record per line, {"query", "sample0", ...} and, when
-// with_best, "best" (every item must then have best in [0, N)).
+// with_best, "best" (every item must then have best in [0, N)) and, for items that carry the labeler's
+// scores, "info" (data::labeler_info_json).
 void write_questions(const std::filesystem::path& path, const std::vector<data::Comparison>& items, bool with_best);
 
 // A readable rendering (atomic): for each question its number, the query and the numbered samples,

@@ -21,11 +21,14 @@ struct BenchmarkOptions {
   int batches = 2;           // timed PPO batches
   int warmup = 1;            // untimed PPO batches first (the first one also runs the preflight guard)
   bool reward_model = true;  // false: the token-count reward (no reward-model forward)
+  // The timed batches forbid host synchronisation in the rollout and minibatch loops
+  // (PpoTrainer::forbid_host_sync: on CUDA a synchronising call there throws).
+  bool forbid_sync = false;
 };
 
 // Returns {"model": {...}, "options": {...}, "episodes_per_s", "tokens_per_s", "seconds_per_batch",
-// "breakdown_s": {sample, policy, reference, reward, train, other}, "breakdown_fraction": {...}}, the
-// times being means over the timed batches. The reference and reward model run in runtime.precision.
+// "breakdown_s": {sample, policy, reference, reward, train, other}, "breakdown_fraction": {...},
+// "peak_memory": core::peak_memory_json over the timed batches}, the times being means over the timed batches. The reference and reward model run in runtime.precision.
 nlohmann::ordered_json benchmark(const model::Gpt2Config& config, const BenchmarkOptions& options,
                                  const core::Runtime& runtime);
 

@@ -98,22 +98,18 @@ struct PpoOptions {
   void check() const;
 };
 
-// Guards against a run that optimizes the wrong thing (docs/ppo.md).
+// Guards against a run that optimizes the wrong thing (docs/ppo.md). Tests break runs on purpose
+// through ppo/hooks.h, never through this configuration.
 struct GuardOptions {
   bool preflight = true;          // before the first update: the update direction must raise sum(A * logp)
   bool check_rewards = true;      // every batch: rewards reaching GAE equal score - beta * KL, recomputed apart
   int trend_window = 10;          // stop when over this many batches the score falls and the KL rises; 0 = off
   double trend_t = 3.0;           // ... each with a least-squares slope t-statistic beyond this
-  bool flip_reward_sign = false;  // TEST ONLY: the paper's section-4.4 bug (reward and KL penalty negated)
-  bool flip_loss_sign = false;    // TEST ONLY: the policy-gradient loss negated
   // A NaN or Inf in the rollout (log-probabilities, score) or in a minibatch's loss or gradient:
   // "stop" ends the run with a message naming it (the last checkpoint stays as it was); "skip" drops
   // that batch (rollout) or that minibatch's update (loss, gradient), counts it in the metrics and goes on.
   std::string on_nonfinite = "stop";
-  int max_skips = 10;                // skip: the run stops anyway after this many skips in total
-  std::string inject_fault;          // TEST ONLY: logits | reward | loss | gradient; "" = none
-  std::int64_t inject_batch = 0;     // TEST ONLY: the PPO batch where inject_fault strikes
-  std::string inject_value = "nan";  // TEST ONLY: nan | inf
+  int max_skips = 10;  // skip: the run stops anyway after this many skips in total
 
   template <class V>
   void visit(V& v) {
@@ -123,20 +119,12 @@ struct GuardOptions {
             config::Range::at_least(0));
     v.field("trend_t", trend_t, "t-statistic both slopes must exceed to stop the run",
             config::Range::greater_than(0.0));
-    v.field("flip_reward_sign", flip_reward_sign, "Test only: negate the rewards (the paper's sign bug)");
-    v.field("flip_loss_sign", flip_loss_sign, "Test only: negate the policy-gradient loss");
     v.field("on_nonfinite", on_nonfinite,
             "NaN or Inf in the rollout, a loss or a gradient: stop (name it and end the run) or skip (drop that batch "
             "or minibatch update, count it in the metrics, go on)",
             config::OneOf{{"stop", "skip"}});
     v.field("max_skips", max_skips, "on_nonfinite = skip: stop the run after this many skips in total; 0 = never",
             config::Range::at_least(0));
-    v.field("inject_fault", inject_fault,
-            "Test only: put a non-finite value into the policy's logits, the score, the loss or the gradient",
-            config::OneOf{{"", "logits", "reward", "loss", "gradient"}});
-    v.field("inject_batch", inject_batch, "Test only: the PPO batch where inject_fault strikes",
-            config::Range::at_least(0));
-    v.field("inject_value", inject_value, "Test only: the injected value", config::OneOf{{"nan", "inf"}});
   }
 };
 

@@ -6,6 +6,12 @@
 
 namespace rlhf::ppo {
 
+// The dtype log-probabilities, values, rewards and losses are computed in: fp32 for an fp32, bf16 or
+// fp16 tensor, float64 for float64 (tests/ppo/ppo_golden_test.cpp runs a PPO step in float64).
+inline at::ScalarType loss_dtype(const at::Tensor& t) {
+  return t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+}
+
 struct PolicyLoss {
   at::Tensor loss;      // scalar: mean(max(-A * ratio, -A * clip(ratio, 1 - c, 1 + c)))
   at::Tensor clipfrac;  // scalar: fraction of elements where the clipped term is the larger one
@@ -27,6 +33,8 @@ ValueLoss value_loss(const at::Tensor& values, const at::Tensor& old_values, con
 
 // 1 - var(returns - values) / var(returns) (biased variances, over all elements), as a double.
 double explained_variance(const at::Tensor& values, const at::Tensor& returns);
+// The same as a 0-dim double tensor on the inputs' device, without a host synchronisation.
+at::Tensor explained_variance_tensor(const at::Tensor& values, const at::Tensor& returns);
 
 // Entropy of softmax(logits) along the last dimension: [..., V] -> [...].
 at::Tensor entropy_from_logits(const at::Tensor& logits);

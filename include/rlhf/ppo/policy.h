@@ -10,7 +10,6 @@
 #include <torch/nn/pimpl.h>
 
 #include <filesystem>
-#include <optional>
 
 #include "rlhf/model/gpt2.h"
 
@@ -22,7 +21,7 @@ namespace rlhf::ppo {
 
 // What a forward pass over query + response says about the response tokens.
 struct ResponseAnalysis {
-  at::Tensor logprobs;  // fp32 [B, N]: log p(response_t | context, response_<t) under softmax(logits / T)
+  at::Tensor logprobs;  // fp32 (float64 for a float64 model) [B, N]: log p(response_t | context, response_<t) under softmax(logits / T)
   at::Tensor values;    // fp32 [B, N]: V of the state before response_t (undefined without a value head)
   at::Tensor entropy;   // fp32 [B, N]: entropy of softmax(logits / T) (undefined unless requested)
 };
@@ -49,9 +48,6 @@ class PolicyImpl : public torch::nn::Module {
 
   model::Gpt2 trunk{nullptr};
   torch::nn::Linear v_head{nullptr};
-  // TEST ONLY (guards.inject_fault = logits): when set, analyze() writes this value into the logits of
-  // row 0, position 0, as a broken forward pass would.
-  std::optional<float> logit_fault;
 };
 TORCH_MODULE(Policy);
 

@@ -22,13 +22,13 @@ at::Tensor truncate_responses(const at::Tensor& responses, const TruncationOptio
 // (all true when there is no truncate token).
 at::Tensor has_truncate_token(const at::Tensor& processed, const TruncationOptions& options);
 
-// The score with the penalty for responses that have no truncate token: fp32 [B].
+// The score with the penalty for responses that have no truncate token: fp32 [B] (float64 stays).
 at::Tensor apply_penalty(const at::Tensor& score, const at::Tensor& processed, const TruncationOptions& options);
 
-// kl_t = logprob_t - ref_logprob_t on every response token: fp32 [B, N].
+// kl_t = logprob_t - ref_logprob_t on every response token: fp32 [B, N] (float64 for float64 logprobs).
 at::Tensor per_token_kl(const at::Tensor& logprobs, const at::Tensor& ref_logprobs);
 
-// r_t = -kl_coef * kl_t, plus the score on the last token: fp32 [B, N].
+// r_t = -kl_coef * kl_t, plus the score on the last token: [B, N] in kl's dtype.
 at::Tensor kl_penalized_rewards(const at::Tensor& score, const at::Tensor& kl, double kl_coef);
 
 }  // namespace rlhf::ppo

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "rlhf/core/precision.h"
 #include "rlhf/data/queries.h"
 #include "rlhf/ppo/policy.h"
 #include "rlhf/ppo/reward_function.h"
@@ -30,6 +31,9 @@ struct RolloutOptions {
   TruncationOptions truncation;
   int rollout_batch_size = 0;   // rows sampled together; 0 = all
   int forward_batch_size = 64;  // rows per no-gradient forward
+  // Autocast of sampling and of the policy's and reference's forwards: the training passes' precision,
+  // so the PPO ratio starts at 1 and the KL at 0 (the reward function keeps its own precision).
+  core::TrainPrecision precision;
 };
 
 struct Rollout {

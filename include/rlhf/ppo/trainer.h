@@ -18,8 +18,10 @@
 #include <string>
 
 #include "rlhf/core/runtime.h"
+#include "rlhf/optim/loss_scaler.h"
 #include "rlhf/ppo/config.h"
 #include "rlhf/ppo/guards.h"
+#include "rlhf/ppo/hooks.h"
 #include "rlhf/ppo/kl_controller.h"
 #include "rlhf/ppo/policy.h"
 #include "rlhf/ppo/reward_function.h"
@@ -47,6 +49,7 @@ struct PpoParts {
   std::unique_ptr<RewardFunction> reward;
   QuerySource queries;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer;  // for sample texts; null = write token ids
+  std::shared_ptr<PpoHooks> hooks;                        // tests only (ppo/hooks.h); null = none
 };
 PpoParts load_parts(const TrainPolicyConfig& config, const core::Runtime& runtime);
 
@@ -81,6 +84,11 @@ class PpoTrainer {
   const TrainPolicyConfig& config() const { return config_; }
   // Seconds per phase summed over the batches run by this object: sample, policy, reference, reward, train.
   const nlohmann::ordered_json& times() const { return times_; }
+  // On: the rollout stages and the minibatch loop run under core::SyncDebugGuard, so on CUDA any host
+  // synchronisation inside them throws (the once-per-batch copies, timings and the first batch's
+  // preflight stay allowed). Needs guards.on_nonfinite = stop and no fp16 loss scaling, which decide
+  // per minibatch on the host. For the GPU check (docs/gpu.md); a no-op on the CPU.
+  void forbid_host_sync(bool on) { forbid_sync_ = on; }
 
  private:
   struct TrainStats;
@@ -95,21 +103,26 @@ class PpoTrainer {
                  const std::vector<at::Tensor>& loss_grads, const Rollout& rollout);
   void write_samples(const Rollout& rollout, std::int64_t batch);
   void append_line(const std::string& file, const nlohmann::ordered_json& record);
+  PpoHooks& hooks() { return parts_.hooks ? *parts_.hooks : no_hooks_; }
 
   TrainPolicyConfig config_;
   core::Runtime runtime_;
   PpoParts parts_;
   RolloutOptions rollout_options_;
   std::unique_ptr<optim::Adam> optimizer_;
+  core::TrainPrecision precision_;  // runtime.train_precision: autocast of the PPO forwards
+  optim::LossScaler scaler_;        // fp16 only (disabled otherwise)
   KlController kl_;
   TrendMonitor trend_;
   std::int64_t next_batch_ = 0;
   bool preflight_done_ = false;
+  bool forbid_sync_ = false;  // forbid_host_sync
   struct Skips {
     int batches = 0, minibatches = 0;
     int total() const { return batches + minibatches; }
   } skips_;
   nlohmann::ordered_json times_;
+  PpoHooks no_hooks_;
 };
 
 }  // namespace rlhf::ppo

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rlhf/config/config.h"
+#include "rlhf/core/precision.h"
 #include "rlhf/data/labels.h"
 #include "rlhf/reward/reward_model.h"
 
@@ -47,7 +48,7 @@ struct RewardTrainingOptions {
 };
 
 // Sampling for normalisation runs at the reference policy's precision (--precision); the reward model
-// scores those samples in fp32, the precision it trains in.
+// scores those samples in the precision it trains in (fp32 weights, runtime.train_precision's autocast).
 struct NormalizationOptions {
   bool before = true;           // normalise the fresh model before training (the paper)
   bool after = true;            // and again after training, so the KL coefficient keeps its meaning
@@ -91,16 +92,20 @@ struct Evaluation {
 };
 Evaluation evaluate(RewardModelImpl& model, const std::vector<data::Comparison>& items, int pad_id, int batch_size);
 
-// Trains in place (fp32 whatever --precision says: the trunk, head, gain and bias all train). The
+// Trains in place (fp32 weights whatever --precision says: the trunk, head, gain and bias all train). The
 // order is a fresh random permutation per epoch from the default generator; the learning rate is
 // lr * (1 - comparisons_done / comparisons_total). `on_record` receives one JSON object per step
 // ({"step", "epoch", "lr", "loss", "accuracy", "comparisons_per_s"}) and per validation ({"eval": true,
 // "step", "validation_loss", "validation_accuracy"}). Returns a summary: steps, comparisons, seconds,
 // comparisons_per_s, train_loss and train_accuracy (means over the last epoch's steps), and with a
 // validation set validation_loss, validation_accuracy, validation_count.
+// `precision` (runtime.train_precision): autocast of the forwards, training and validation alike, with
+// fp32 master weights and Adam state; fp16 adds dynamic loss scaling (skipped steps are counted in the
+// summary as overflow_skips and logged).
 nlohmann::json train_reward_model(RewardModelImpl& model, const std::vector<data::Comparison>& train,
                                   const std::vector<data::Comparison>& validation, const RewardTrainingOptions& options,
-                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record = {});
+                                  int pad_id, const std::function<void(const nlohmann::json&)>& on_record = {},
+                                  const core::TrainPrecision& precision = {});
 
 struct NormalizationStats {
   double raw_mean = 0;  // of the rewards before rescaling
@@ -111,10 +116,12 @@ struct NormalizationStats {
 // Samples `samples` responses from `reference` for the given contexts (cycled in order), scores
 // (raw query, response) with the reward model, and sets gain and bias so those rewards have mean 0 and
 // population std 1. contexts[i] is the policy input for raw_queries[i]; both may contain pad_id.
+// The reward model scores under `precision`'s autocast, as it trains.
 NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Impl& reference,
                                           const std::vector<std::vector<int>>& contexts,
                                           const std::vector<std::vector<int>>& raw_queries,
-                                          const NormalizationOptions& options, int pad_id);
+                                          const NormalizationOptions& options, int pad_id,
+                                          const core::TrainPrecision& precision = {});
 
 // Reward-model training throughput: comparisons per second of full training steps (forward, backward
 // and Adam update of batch_size * num_samples sequences of query_length + sample_length random tokens),

@@ -18,6 +18,7 @@
 #include "rlhf/core/runtime.h"
 #include "rlhf/model/gpt2.h"
 #include "rlhf/optim/adam.h"
+#include "rlhf/optim/loss_scaler.h"
 #include "rlhf/sft/config.h"
 #include "rlhf/sft/data.h"
 #include "rlhf/tokenizer/tokenizer.h"
@@ -81,6 +82,7 @@ class SftTrainer {
   struct StepStats {
     double loss = 0, grad_norm = 0;
     std::int64_t tokens = 0;
+    bool skipped = false;  // fp16: the loss scaler skipped the update (gradients overflowed)
   };
   StepStats train_step(const std::vector<std::size_t>& indices, double lr);
   Evaluation validate();
@@ -90,6 +92,7 @@ class SftTrainer {
   SftParts parts_;
   core::Runtime runtime_;
   std::unique_ptr<optim::Adam> adam_;
+  optim::LossScaler scaler_;  // runtime.train_precision = fp16 only
   std::int64_t total_steps_ = 0, warmup_steps_ = 0, step_ = 0;
   std::int64_t tokens_seen_ = 0;
   double lr_ = 0;
