@@ -3,6 +3,7 @@
 # parsers (config, tokenizer, file formats) again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # then every libFuzzer target over its committed inputs and for RLHF_FUZZ_SECONDS (15) seconds each,
 # then the whole suite again on LibTorch 2.6 in a CUDA build (scripts/test_torch2.sh: a Debian 13 root).
+# Last, the prepared GPU check's CPU dry run (scripts/gpu_check.sh --cpu-dry-run, docs/gpu.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -29,3 +30,7 @@ ctest --test-dir build-fuzz --output-on-failure -j"$jobs"
 # LibTorch 2.6 (Debian 13's libtorch-cuda-dev, CUDA 12.4) with -DRLHF_WITH_CUDA=ON: every CUDA-only line
 # compiled and linked, then the whole suite run on the CPU. The root is cached in .cache/trixie.
 scripts/test_torch2.sh
+
+# The prepared GPU check end to end on the CPU with tiny shapes, against build/ (docs/gpu.md): keeps
+# scripts/gpu_check.sh working while no GPU is lent. About a minute after the build.
+scripts/gpu_check.sh --cpu-dry-run --build-dir build --out build/gpu-check-dry-run

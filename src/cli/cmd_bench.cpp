@@ -77,14 +77,16 @@ void run_bench(BenchArgs& args) {
   result["device"] = runtime.device.str();
   result["threads"] = runtime.threads;
   result["precision"] = config.runtime.precision;
+  result["train_precision"] = config.runtime.train_precision;
   if (config.reward) {
-    // A reward model with this trunk (head freshly initialised), trained in fp32 as train-reward does.
+    // A reward model with this trunk (head freshly initialised), fp32 weights as train-reward trains them
+    // (forwards under runtime.train_precision's autocast).
     model->to(at::kFloat);
     reward::RewardModel reward_model(model);
     reward_model->to(runtime.device);
     result["reward_training_comparisons_per_s"] = reward::benchmark_training(
         *reward_model, config.bench.batch_size, config.reward_samples, config.bench.prompt_length,
-        config.bench.new_tokens, config.bench.iterations);
+        config.bench.new_tokens, config.bench.iterations, core::train_precision(runtime));
   }
   if (config.ppo) {
     ppo::BenchmarkOptions options;
@@ -99,10 +101,11 @@ void run_bench(BenchArgs& args) {
     result["ppo"] = ppo::benchmark(model->config(), options, runtime);
   }
   if (config.sft) {
-    // Last: it trains the model in place (fp32, as rlhf sft does).
+    // Last: it trains the model in place (fp32 weights as rlhf sft, forwards in runtime.train_precision).
     model->to(runtime.device, at::kFloat);
     result["sft_training_tokens_per_s"] = sft::benchmark_sft(
-        *model, config.bench.batch_size, config.bench.prompt_length + config.bench.new_tokens, config.bench.iterations);
+        *model, config.bench.batch_size, config.bench.prompt_length + config.bench.new_tokens, config.bench.iterations,
+        core::train_precision(runtime));
   }
   save_config_next_to(args.output, config);
   write_output(args.output, result.dump(2) + "\n");

@@ -193,6 +193,7 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   const std::int64_t B = config_.ppo.batch_size;
   const std::int64_t N = config_.task.response_length;
   compat::manual_seed(batch_seed(runtime_.seed, k));
+  core::reset_peak_memory(device);
 
   // 1-2. Rollouts.
   const QueryBatch queries = parts_.queries(k, B, device);
@@ -285,6 +286,8 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
   }
   m["episodes_per_s"] = static_cast<double>(B) / seconds;
   m["tokens_per_s"] = static_cast<double>(B * N) / seconds;
+  const core::PeakMemory memory = core::peak_memory(device);
+  m["peak_memory"] = core::peak_memory_json(memory);
   m["time"] = {
       {"sample", rollout_times.sample}, {"policy", rollout_times.policy}, {"reference", rollout_times.reference},
       {"reward", rollout_times.reward}, {"train", train_seconds},         {"total", seconds}};
@@ -295,11 +298,12 @@ nlohmann::ordered_json PpoTrainer::train_batch() {
 
   spdlog::info(
       "batch {}/{} | score {:.4f} ± {:.4f} | kl {:.3f} | beta {:.4f} | entropy {:.3f} | loss pg {:.4f} vf {:.4f} | "
-      "clip pg {:.3f} vf {:.3f} | approxkl {:.2e} | ev {:.3f} | {:.1f} eps/s {:.0f} tok/s",
+      "clip pg {:.3f} vf {:.3f} | approxkl {:.2e} | ev {:.3f} | {:.1f} eps/s {:.0f} tok/s | peak {:.0f} MiB",
       k + 1, num_batches(), m["score_mean"].get<double>(), m["score_std"].get<double>(), mean_kl, beta,
       m["entropy"].get<double>(), m["policy_loss"].get<double>(), m["value_loss"].get<double>(),
       m["policy_clipfrac"].get<double>(), m["value_clipfrac"].get<double>(), m["approxkl"].get<double>(),
-      m["explained_variance"].get<double>(), m["episodes_per_s"].get<double>(), m["tokens_per_s"].get<double>());
+      m["explained_variance"].get<double>(), m["episodes_per_s"].get<double>(), m["tokens_per_s"].get<double>(),
+      static_cast<double>(memory.peak_bytes()) / (1 << 20));
   append_line("metrics.jsonl", m);
   if (config_.sample_interval > 0 && k % config_.sample_interval == 0) write_samples(rollout, k);
 
@@ -364,6 +368,28 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
     at::Tensor losses;  // [loss, policy, value] for a loss check; undefined for a gradient check
   };
   std::vector<DeferredCheck> deferred;
+  // Reads the deferred checks in the order the minibatches ran (one copy): the first fault stops the run
+  // (only stop mode defers), with the message a check in the loop would give.
+  auto check_deferred = [&] {
+    if (deferred.empty()) return;
+    core::SyncDebugGuard allowed(false);
+    std::vector<at::Tensor> flags;
+    for (const auto& d : deferred) flags.push_back(d.finite);
+    const at::Tensor finite = at::stack(flags).cpu();
+    const auto ok = finite.accessor<bool, 1>();
+    for (std::size_t i = 0; i < deferred.size(); ++i) {
+      if (ok[static_cast<std::int64_t>(i)]) continue;
+      const DeferredCheck& d = deferred[i];
+      if (!d.losses.defined()) {
+        minibatch_fault(d.what, stats);
+        continue;
+      }
+      const at::Tensor l = d.losses.to(at::kCPU, at::kDouble);
+      minibatch_fault(loss_fault_message(d.what, l[0].item<double>(), l[1].item<double>(), l[2].item<double>()),
+                      stats);
+    }
+    deferred.clear();
+  };
   std::optional<core::SyncDebugGuard> no_sync(std::in_place, forbid_sync_);  // forbid_host_sync
 
   for (int epoch = 0; epoch < o.noptepochs; ++epoch) {
@@ -454,6 +480,7 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
       stats.add(TrainStats::ReturnsMean, gae.returns.mean());
       ++stats.minibatches;
       if (config_.guards.preflight && !preflight_done_) {
+        check_deferred();  // a NaN is reported as such, not as a failed preflight
         core::SyncDebugGuard allowed(false);  // the one-time guard reads its numbers on the host
         preflight_done_ = preflight(rows, gae.advantages, mb_rewards, grads, r);
       }
@@ -471,21 +498,7 @@ void PpoTrainer::optimize(const Rollout& r, const at::Tensor& rewards, double lr
     }
   }
   no_sync.reset();
-
-  // The deferred checks, in the order the minibatches ran: the first fault stops the run (stop mode
-  // only reaches here), with the same message as a check in the loop would give.
-  if (deferred.empty()) return;
-  std::vector<at::Tensor> flags;
-  for (const auto& d : deferred) flags.push_back(d.finite);
-  const at::Tensor finite = at::stack(flags).cpu();
-  const auto ok = finite.accessor<bool, 1>();
-  for (std::size_t i = 0; i < deferred.size(); ++i) {
-    if (ok[static_cast<std::int64_t>(i)]) continue;
-    const DeferredCheck& d = deferred[i];
-    if (!d.losses.defined()) minibatch_fault(d.what, stats);
-    const at::Tensor l = d.losses.to(at::kCPU, at::kDouble);
-    minibatch_fault(loss_fault_message(d.what, l[0].item<double>(), l[1].item<double>(), l[2].item<double>()), stats);
-  }
+  check_deferred();
 }
 
 bool PpoTrainer::preflight(const at::Tensor& rows, const at::Tensor& advantages, const at::Tensor& rewards,

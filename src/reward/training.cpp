@@ -294,7 +294,7 @@ NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Imp
 }
 
 double benchmark_training(RewardModelImpl& model, int batch_size, int num_samples, int query_length, int sample_length,
-                          int steps) {
+                          int steps, const core::TrainPrecision& precision) {
   if (batch_size < 1 || num_samples < 2 || query_length < 1 || sample_length < 1 || steps < 1) {
     throw Error("reward benchmark: batch_size, query_length, sample_length and steps must be >= 1, num_samples >= 2");
   }
@@ -316,9 +316,12 @@ double benchmark_training(RewardModelImpl& model, int batch_size, int num_sample
   const auto batch = [&](int k) { return pointers(items, k * batch_size, (k + 1) * batch_size); };
   // Step 0 is a warm-up (allocations, lazy initialisation); the loss is read each step, which waits
   // for the device, so the clock sees finished work.
-  train_step(model, adam, batch(0), 1e-6, data::kOpenAiPad, 0);
+  optim::LossScalerOptions scaling;
+  scaling.enabled = precision.loss_scaling();
+  optim::LossScaler scaler(scaling);
+  train_step(model, adam, batch(0), 1e-6, data::kOpenAiPad, 0, precision, &scaler);
   const auto start = Clock::now();
-  for (int k = 1; k <= steps; ++k) train_step(model, adam, batch(k), 1e-6, data::kOpenAiPad, 0);
+  for (int k = 1; k <= steps; ++k) train_step(model, adam, batch(k), 1e-6, data::kOpenAiPad, 0, precision, &scaler);
   const double seconds = seconds_since(start);
   model.eval();
   return static_cast<double>(batch_size) * steps / seconds;

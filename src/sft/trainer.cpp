@@ -293,7 +293,8 @@ nlohmann::json run_sft(const SftConfig& config, const core::Runtime& runtime) {
   return trainer.train();
 }
 
-double benchmark_sft(model::Gpt2Impl& model, int batch_size, int sequence_length, int steps) {
+double benchmark_sft(model::Gpt2Impl& model, int batch_size, int sequence_length, int steps,
+                     const core::TrainPrecision& precision) {
   if (batch_size < 1 || sequence_length < 1 || steps < 1) {
     throw Error("sft benchmark: batch_size, sequence_length and steps must be >= 1");
   }
@@ -309,14 +310,23 @@ double benchmark_sft(model::Gpt2Impl& model, int batch_size, int sequence_length
   optim::AdamOptions adam_options;
   adam_options.style = optim::AdamStyle::PyTorch;
   optim::Adam adam(params, adam_options);
+  optim::LossScalerOptions scaling;
+  scaling.enabled = precision.loss_scaling();
+  optim::LossScaler scaler(scaling);
   model.train();
   const auto run_step = [&](int k) {
     std::vector<const SftExample*> part;
     for (int b = 0; b < batch_size; ++b) part.push_back(&examples[static_cast<std::size_t>(k * batch_size + b)]);
     const SftBatch batch = make_batch(part);
     adam.zero_grad();
-    const at::Tensor loss = summed_loss(model, batch) / static_cast<double>(batch.target_count);
-    loss.backward();
+    at::Tensor loss;
+    {
+      compat::AutocastGuard autocast(precision.device, precision.dtype());  // the forward only
+      loss = summed_loss(model, batch) / static_cast<double>(batch.target_count);
+    }
+    scaler.scale_loss(loss).backward();
+    scaler.unscale(params);
+    if (!scaler.update(!scaler.is_overflow(optim::gradients_finite(params)))) return;  // fp16 overflow: no step
     clip_gradients(params, 1.0);
     adam.step(1e-4);
     loss.item<double>();  // waits for the device

@@ -1,5 +1,6 @@
 // Label collection as users run it on the tiny GPT-2: sample-for-labels -> mock-label -> train-reward,
 // then the reward model as a labeler and `rlhf agreement` between the two label files; and the errors.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli_fixture.h"
@@ -65,12 +66,36 @@ TEST_F(LabelersCli, SampleLabelTrainThenAgreement) {
   r = run("mock-label --labeler token_count --token 54 --tokenizer " + kTiny.string() + " --in " + questions.string() +
           " -o " + labels.string() + " --threads 1 --log-level warn");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out).at("best_is_top_score"), 1.0);
+  const auto label_summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(label_summary.at("best_is_top_score"), 1.0);
   const auto labeled = nlohmann::json::parse(slurp(labels));
   ASSERT_EQ(labeled.size(), 12u);
   EXPECT_TRUE(labeled[0].contains("best"));
   EXPECT_EQ(labeled[5].at("sample2"), records[5].at("sample2"));
   EXPECT_THAT(slurp(dir / "labels.txt"), HasSubstr("* "));
+  // Each record keeps the labeler's scores; the ceiling is the mean of 1/k over them (no noise).
+  double ceiling = 0, tied = 0;
+  for (const auto& record : labeled) {
+    const auto scores = record.at("info").at("labeler_scores").get<std::vector<double>>();
+    ASSERT_EQ(scores.size(), 4u);
+    const double top = *std::max_element(scores.begin(), scores.end());
+    const auto k = static_cast<double>(std::count(scores.begin(), scores.end(), top));
+    EXPECT_EQ(scores[record.at("best").get<std::size_t>()], top);
+    ceiling += 1 / k / 12;
+    tied += k > 1 ? 1.0 / 12 : 0.0;
+  }
+  EXPECT_NEAR(label_summary.at("ceiling").get<double>(), ceiling, 1e-12);
+  EXPECT_NEAR(label_summary.at("tied_share").get<double>(), tied, 1e-12);
+  EXPECT_DOUBLE_EQ(label_summary.at("chance").get<double>(), 0.25);
+  EXPECT_EQ(label_summary.at("split").at("train").at("questions"), 11);  // train-reward's default 10% held out
+  EXPECT_EQ(label_summary.at("split").at("validation").at("questions"), 1);
+
+  // The same ceiling previewed before labeling, from sample-for-labels.
+  r = run("sample-for-labels --model " + kTiny.string() + " --queries " + (dir / "queries.txt").string() +
+          " -n 12 --num-samples 4 -o " + (dir / "preview.json").string() + kQuestionSets +
+          " --preview --labeler token_count --set labeler.token=54");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out).at("preview").at("ceiling").get<double>(), ceiling, 1e-12);
 
   // The label file trains a reward model.
   const fs::path rm = dir / "rm";
@@ -79,12 +104,19 @@ TEST_F(LabelersCli, SampleLabelTrainThenAgreement) {
           " --device cpu --threads 1 --log-level warn");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::exists(rm / "reward_model.json"));
+  const auto training = nlohmann::json::parse(slurp(rm / "reward_model.json")).at("training");
+  EXPECT_DOUBLE_EQ(training.at("chance").get<double>(), 0.25);
+  EXPECT_TRUE(training.at("train_ceiling").is_number());
 
   // The reward model as the labeler, then agreement with the token-count labels.
   const fs::path rm_labels = dir / "rm_labels.json";
   r = run("mock-label --labeler reward_model --reward-model " + rm.string() + " --noise 0.1 --in " + labels.string() +
           " -o " + rm_labels.string() + " --device cpu --threads 1 --log-level warn");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // A reward model as the labeler never ties: the ceiling is what the noise leaves, 0.9 + 0.1 / 4.
+  const auto rm_summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(rm_summary.at("tied_share"), 0.0);
+  EXPECT_NEAR(rm_summary.at("ceiling").get<double>(), 0.925, 1e-12);
   r = run("agreement " + labels.string() + " " + rm_labels.string() + " -o " + (dir / "agreement.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("of 12 questions), chance 25.0%"));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "rlhf/util/error.h"
@@ -110,6 +111,39 @@ TEST_F(LexiconFile, BadFilesAreNamedWithTheField) {
   EXPECT_THAT(error_of(R"({"description": "x"})"), HasSubstr("words: expected a non-empty object"));
   EXPECT_THAT(error_of(R"({"words": {"good": 1}, "negation": {"window": -1}})"), HasSubstr("negation.window"));
   EXPECT_THAT(error_of("{"), HasSubstr("not valid JSON"));
+}
+
+TEST_F(LexiconFile, ExtendsAnotherLexiconRelativeToItself) {
+  // The base (next to this file): "good" 2, "bad" -2, negated by "not". The extension changes "bad",
+  // adds "fine" and keeps the base's negation.
+  const fs::path base = path.parent_path() / ("rlhf_lexicon_base_" + std::to_string(::getpid()) + ".json");
+  write_file_atomic(base, R"({"description": "base", "words": {"good": 2, "bad": -2}, "negation": {"words": ["not"]}})");
+  write_file_atomic(path, R"({"extends": ")" + base.filename().string() + R"(", "words": {"bad": -0.5, "fine": 1}})");
+  const Lexicon lex = Lexicon::load(path);
+  fs::remove(base);
+  EXPECT_EQ(lex.size(), 3u);
+  EXPECT_DOUBLE_EQ(lex.score("good and bad, but fine"), 2.0 - 0.5 + 1.0);
+  EXPECT_DOUBLE_EQ(lex.score("not fine"), -1.0);
+  EXPECT_EQ(lex.description(), "base");
+  // A lexicon extending itself is a cycle: refused, not an endless loop.
+  EXPECT_THAT(error_of(R"({"extends": ")" + path.filename().string() + R"(", "words": {"a": 1}})"),
+              HasSubstr("extends: more than 8 lexicons extend each other"));
+  EXPECT_THAT(error_of(R"({"extends": 3, "words": {"a": 1}})"), HasSubstr("extends: expected the path"));
+  EXPECT_THAT(error_of(R"({"extends": "no-such-lexicon.json", "words": {"a": 1}})"), HasSubstr("no-such-lexicon.json"));
+}
+
+TEST(Lexicon, ShippedDemoLexiconExtendsTheSentimentOneWithCoarseWeights) {
+  const Lexicon demo = Lexicon::load(kShipped.parent_path() / "demo-lexicon.json");
+  const Lexicon sentiment = Lexicon::load(kShipped);
+  EXPECT_GT(demo.size(), sentiment.size() + 100);
+  EXPECT_DOUBLE_EQ(demo.score("What a wonderful, happy day."), 5.5);  // 3 + 2 + "day" 0.5
+  EXPECT_DOUBLE_EQ(demo.score("I am not happy."), -2.0);               // the sentiment lexicon's negation
+  // Every word it adds weighs +-0.5 or +-1, so two texts tie or differ by at least 0.5 there.
+  const auto raw = nlohmann::json::parse(read_text_file(kShipped.parent_path() / "demo-lexicon.json"));
+  for (const auto& [word, weight] : raw.at("words").items()) {
+    EXPECT_TRUE(std::abs(weight.get<double>()) == 0.5 || std::abs(weight.get<double>()) == 1.0) << word;
+    EXPECT_FALSE(sentiment.weight(word).has_value()) << word << " is already in the sentiment lexicon";
+  }
 }
 
 }  // namespace

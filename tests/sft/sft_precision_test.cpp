@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rlhf/core/torch_compat.h"
+#include "rlhf/model/checkpoint.h"
 #include "rlhf/sft/trainer.h"
 #include "rlhf/util/files.h"
 

@@ -20,6 +20,9 @@ struct PeakMemory {
   std::string source;               // "cuda_caching_allocator" or "proc_self_status"
   std::int64_t allocated_bytes = 0; // CUDA: peak bytes in tensors; CPU: current resident set size
   std::int64_t reserved_bytes = 0;  // CUDA: peak bytes reserved; CPU: peak resident set size (VmHWM)
+
+  // The one figure for a log line: the tensors' peak on CUDA, the peak resident set size on the CPU.
+  std::int64_t peak_bytes() const { return source == "cuda_caching_allocator" ? allocated_bytes : reserved_bytes; }
 };
 
 PeakMemory peak_memory(const at::Device& device);

@@ -127,6 +127,6 @@ NormalizationStats normalize_reward_model(RewardModelImpl& model, model::Gpt2Imp
 // and Adam update of batch_size * num_samples sequences of query_length + sample_length random tokens),
 // after one untimed warm-up step. Trains `model` in place (use a throwaway copy).
 double benchmark_training(RewardModelImpl& model, int batch_size, int num_samples, int query_length, int sample_length,
-                          int steps);
+                          int steps, const core::TrainPrecision& precision = {});
 
 }  // namespace rlhf::reward

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "rlhf/core/precision.h"
 #include "rlhf/core/runtime.h"
 #include "rlhf/model/gpt2.h"
 #include "rlhf/optim/adam.h"
@@ -104,6 +105,8 @@ nlohmann::json run_sft(const SftConfig& config, const core::Runtime& runtime);
 
 // Training throughput: tokens per second of full optimizer steps (forward, backward, Adam) on batches
 // of random token blocks of `sequence_length`, after one untimed warm-up step. Trains `model` in place.
-double benchmark_sft(model::Gpt2Impl& model, int batch_size, int sequence_length, int steps);
+// `precision`: the autocast of the forwards (runtime.train_precision); fp16 also scales the loss.
+double benchmark_sft(model::Gpt2Impl& model, int batch_size, int sequence_length, int steps,
+                     const core::TrainPrecision& precision = {});
 
 }  // namespace rlhf::sft
