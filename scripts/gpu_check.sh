@@ -6,7 +6,7 @@
 #      CUDA against the CPU in fp32; one PPO batch under CUDA sync-debug mode = error; peak memory),
 #   2. `rlhf bench` at the paper's shapes: forward and sampling tokens/s of 124M and 774M at batch 512,
 #      64 query + 24 response tokens (bf16, and 124M in fp32), and PPO episodes/s of the sentiment recipe
-#      (124M, batch 512, microbatches of 64, 4 epochs, fp32) with its loops under sync-debug mode,
+#      (124M, batch 512, microbatches of 64, 4 epochs; fp32 with its loops under sync-debug mode, then bf16),
 # and writes OUT/gpu_check.json (every figure, achieved TFLOP/s against the chip's bf16 peak, the projected
 # time of the paper's 1M-episode run) and OUT/gpu_check.log.
 #
@@ -74,7 +74,7 @@ describe_machine() {
   if [[ "$mode" == gpu ]]; then
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
     python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
-    nvcc --version | tail -2
+    PATH="/usr/local/cuda/bin:$PATH" nvcc --version | tail -2
   fi
 }
 
@@ -117,6 +117,9 @@ main() {
     step ppo_124M_fp32 240 "$rlhf" bench "${common[@]}" "${small[@]}" "${ppo_shape[@]}" --precision fp32 \
       -o "$work/ppo_124M_fp32.json"
   fi
+  # The same batch with every forward and backward in bf16 autocast (fp32 weights and Adam state).
+  step ppo_124M_bf16 240 "$rlhf" bench "${common[@]}" "${small[@]}" "${ppo_shape[@]}" --precision bf16 \
+    --train-precision bf16 -o "$work/ppo_124M_bf16.json"
   python3 scripts/gpu_check_summary.py --mode "$mode" --work "$work" \
     --checks-ms "$(($(now_ms) - checks_start))" --out "$out/gpu_check.json"
 }

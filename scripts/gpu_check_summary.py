@@ -104,6 +104,26 @@ def with_tflops(bench, peak_spec, peak_measured):
     return bench
 
 
+def ppo_with_flops(ppo, result, peak_spec, mode):
+    """Adds FLOPs per episode, TFLOP/s and the projected time of the paper's run to one PPO benchmark."""
+    if not ppo:
+        return None
+    o = ppo["options"]
+    per_episode = ppo_episode_flops(ppo["model"], o["query_length"], o["response_length"], o["noptepochs"])
+    ppo["flops_per_episode"] = per_episode
+    ppo["tflops"] = per_episode * ppo["episodes_per_s"] / 1e12
+    if peak_spec:
+        ppo["fraction_of_bf16_spec_peak"] = ppo["tflops"] / peak_spec
+    ppo["projected_hours_1M_episodes"] = PAPER_EPISODES / ppo["episodes_per_s"] / 3600
+    # The paper ran 774M; an estimate at the same achieved FLOP/s (an extrapolation, not measured).
+    big = result["throughput"].get("774M_bf16")
+    if big and mode == "gpu":
+        per_episode_774m = ppo_episode_flops(big["shape"], o["query_length"], o["response_length"], o["noptepochs"])
+        ppo["estimated_hours_1M_episodes_774M_at_same_tflops"] = (
+            PAPER_EPISODES * per_episode_774m / (ppo["tflops"] * 1e12) / 3600)
+    return ppo
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=["gpu", "cpu"], required=True)
@@ -139,26 +159,12 @@ def main():
     for name in ("124M_bf16", "124M_fp32", "774M_bf16"):
         result["throughput"][name] = with_tflops(load(w("bench_" + name + ".json")), peak_spec, peak_measured)
 
-    ppo_bench = load(w("ppo_124M_fp32.json"))
-    ppo = ppo_bench.get("ppo") if ppo_bench else None
     sync_step = next((s for s in steps if s["name"] == "ppo_124M_fp32_sync_check"), None)
-    if ppo:
-        shape = ppo["model"]
-        o = ppo["options"]
-        per_episode = ppo_episode_flops(shape, o["query_length"], o["response_length"], o["noptepochs"])
-        ppo["flops_per_episode"] = per_episode
-        ppo["tflops"] = per_episode * ppo["episodes_per_s"] / 1e12
-        if peak_spec:
-            ppo["fraction_of_bf16_spec_peak"] = ppo["tflops"] / peak_spec
-        ppo["projected_hours_1M_episodes"] = PAPER_EPISODES / ppo["episodes_per_s"] / 3600
-        # The paper ran 774M; an estimate at the same achieved FLOP/s (not measured).
-        big = result["throughput"].get("774M_bf16")
-        if big and a.mode == "gpu":
-            per_episode_774m = ppo_episode_flops(big["shape"], o["query_length"], o["response_length"],
-                                                 o["noptepochs"])
-            ppo["estimated_hours_1M_episodes_774M_same_flops_rate"] = (
-                PAPER_EPISODES * per_episode_774m / (ppo["tflops"] * 1e12) / 3600)
-    result["ppo_sentiment_recipe"] = ppo
+    for precision in ("fp32", "bf16"):
+        ppo_bench = load(w("ppo_124M_" + precision + ".json"))
+        result["ppo_sentiment_recipe_" + precision] = ppo_with_flops(
+            ppo_bench.get("ppo") if ppo_bench else None, result, peak_spec, a.mode)
+    ppo = result["ppo_sentiment_recipe_fp32"]
     result["sync_debug_check"] = {
         "where": "the timed PPO batch of the sentiment recipe (rlhf bench --ppo-forbid-sync) and "
                  "DeviceParity.PpoBatchRunsWithoutHostSynchronisationInItsLoops",
@@ -183,9 +189,11 @@ def main():
             print("  %-10s forward %10.0f tok/s %7.1f TFLOP/s | sampling %9.0f tok/s %7.1f TFLOP/s" % (
                 name, b["forward_tokens_per_s"], b["forward_tflops"], b["sampling_tokens_per_s"],
                 b["sampling_tflops"]))
-    if ppo:
-        print("  PPO 124M fp32: %.1f episodes/s, %.1f TFLOP/s, 1M episodes in %.2f h" % (
-            ppo["episodes_per_s"], ppo["tflops"], ppo["projected_hours_1M_episodes"]))
+    for precision in ("fp32", "bf16"):
+        p = result["ppo_sentiment_recipe_" + precision]
+        if p:
+            print("  PPO 124M %s: %.1f episodes/s, %.1f TFLOP/s, 1M episodes in %.2f h" % (
+                precision, p["episodes_per_s"], p["tflops"], p["projected_hours_1M_episodes"]))
     print("  checks took %.0f s (limit 480); passed: %s" % (result["checks_seconds"], result["passed"]))
     return 0 if ok else 1
 

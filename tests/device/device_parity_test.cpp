@@ -4,6 +4,8 @@
 // of the ctest suite: scripts/gpu_check.sh runs this binary.
 #include <gtest/gtest.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -115,8 +117,8 @@ class DeviceParity : public ::testing::Test {
 };
 
 TEST_F(DeviceParity, LogitsMatchTheCpuInFp32) {
-  const model::Gpt2 cpu = make_model(11);
-  const model::Gpt2 dev = copy_to(cpu, device);
+  model::Gpt2 cpu = make_model(11);
+  model::Gpt2 dev = copy_to(cpu, device);
   const Batch b = padded_batch(6, 40, test_config().vocab_size);
   const double error = max_abs_difference(logits_of(*dev, b, device), logits_of(*cpu, b, at::kCPU));
   RecordProperty("max_abs_logit_error_fp32", std::to_string(error));
@@ -124,8 +126,8 @@ TEST_F(DeviceParity, LogitsMatchTheCpuInFp32) {
 }
 
 TEST_F(DeviceParity, Bf16LogitsStayWithinTheStatedBoundOfFp32) {
-  const model::Gpt2 cpu = make_model(12);
-  const model::Gpt2 dev = copy_to(cpu, device, at::kBFloat16);
+  model::Gpt2 cpu = make_model(12);
+  model::Gpt2 dev = copy_to(cpu, device, at::kBFloat16);
   const Batch b = padded_batch(6, 40, test_config().vocab_size);
   const at::Tensor reference = logits_of(*cpu, b, at::kCPU);
   const double error = relative_difference(logits_of(*dev, b, device), reference);
@@ -137,8 +139,8 @@ TEST_F(DeviceParity, Bf16LogitsStayWithinTheStatedBoundOfFp32) {
 TEST_F(DeviceParity, KvCacheDecodingMatchesTheFullForwardAndTheCpu) {
   // Prefill 12 tokens, then 8 one at a time through the cache; the logits of each step must equal those
   // of one full forward over all 20 tokens, on the device and against the CPU.
-  const model::Gpt2 cpu = make_model(13);
-  const model::Gpt2 dev = copy_to(cpu, device);
+  model::Gpt2 cpu = make_model(13);
+  model::Gpt2 dev = copy_to(cpu, device);
   const std::int64_t B = 4, Tc = 12, N = 8;
   Batch full = padded_batch(B, Tc + N, test_config().vocab_size);
   full.mask.narrow(1, Tc, N).fill_(true);  // decoded tokens are real
@@ -164,8 +166,8 @@ TEST_F(DeviceParity, KvCacheDecodingMatchesTheFullForwardAndTheCpu) {
 }
 
 TEST_F(DeviceParity, GreedySamplingMatchesTheCpuAndSampledLogprobsAreConsistent) {
-  const model::Gpt2 cpu = make_model(14);
-  const model::Gpt2 dev = copy_to(cpu, device);
+  model::Gpt2 cpu = make_model(14);
+  model::Gpt2 dev = copy_to(cpu, device);
   const Batch b = padded_batch(6, 16, test_config().vocab_size);
   sampling::SamplingOptions greedy;
   greedy.temperature = 0.0;
@@ -251,7 +253,7 @@ PpoStepResult ppo_step(const model::Gpt2& initial, const at::Device& device) {
 }
 
 TEST_F(DeviceParity, OnePpoUpdateMatchesTheCpuInFp32) {
-  const model::Gpt2 initial = make_model(15);
+  model::Gpt2 initial = make_model(15);
   const PpoStepResult dev = ppo_step(initial, device), cpu = ppo_step(initial, at::kCPU);
   const double pg_error = std::abs(dev.policy_loss - cpu.policy_loss) / std::max(1e-3, std::abs(cpu.policy_loss));
   const double vf_error = std::abs(dev.value_loss - cpu.value_loss) / std::max(1e-3, std::abs(cpu.value_loss));
