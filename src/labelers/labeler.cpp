@@ -143,8 +143,9 @@ at::Tensor label_comparisons(std::vector<data::Comparison>& items, ppo::RewardFu
   const auto a = exact.accessor<double, 2>();
   for (std::size_t i = 0; i < items.size(); ++i) {
     items[i].best = best[i];
+    const auto row = a[static_cast<std::int64_t>(i)];
     items[i].labeler_scores.assign(N, 0.0);
-    for (std::size_t n = 0; n < N; ++n) items[i].labeler_scores[n] = a[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(n)];
+    for (std::size_t n = 0; n < N; ++n) items[i].labeler_scores[n] = row[static_cast<std::int64_t>(n)];
     items[i].labeler_noise = noise;
   }
   return scores;
