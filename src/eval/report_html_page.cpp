@@ -144,7 +144,8 @@ double number_or_nan(const Json& j, const char* key) {
 
 // "0.812 / 0.790", or "unknown" for labels without the labeler's scores (people, older files).
 std::string ceiling_text(const Json& training) {
-  const double train = number_or_nan(training, "train_ceiling"), held_out = number_or_nan(training, "validation_ceiling");
+  const double train = number_or_nan(training, "train_ceiling");
+  const double held_out = number_or_nan(training, "validation_ceiling");
   if (!std::isfinite(train) && !std::isfinite(held_out)) return "unknown";
   return num(train) + " / " + num(held_out);
 }

@@ -263,14 +263,14 @@ void run_reward_stage(const TrainConfig& config, const StageContext& context, co
   reward::run_reward_training(reward_config(config, paths, round), context.runtime);
 }
 
-ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& paths) {
+ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& paths, const fs::path& reward_dir) {
   ppo::TrainPolicyConfig p;
   p.runtime = config.runtime;
   p.model = config.model;
   p.output_dir = paths.policy().string();
   p.task = config.task;
   p.reward.kind = "model";  // the stage replaces it with the labeler for policy.reward = labeler
-  p.reward.model_dir = paths.reward_model().string();
+  p.reward.model_dir = reward_dir.string();  // this round's: PPO's config.json names the model it used
   p.kl = config.policy.kl;
   p.ppo = config.policy.ppo;
   p.guards = config.policy.guards;
@@ -284,7 +284,7 @@ bool run_policy_stage(const TrainConfig& config, const StageContext& context, co
                       std::int64_t max_batches, const fs::path& reward_dir, std::int64_t stop_batch) {
   const fs::path state = paths.policy() / "checkpoint" / "state.json";
   restore_interrupted_commit(state.parent_path());  // a kill mid-swap left the previous checkpoint aside
-  const ppo::TrainPolicyConfig pc = policy_config(config, paths);
+  const ppo::TrainPolicyConfig pc = policy_config(config, paths, reward_dir);
   if (fs::exists(state)) {
     const nlohmann::json s = read_json_file(state);
     if (s.value("next_batch", std::int64_t{-1}) >= stop_batch) {
@@ -341,8 +341,7 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
   nlohmann::ordered_json j;
   j["round"] = round;
   const nlohmann::json rm = read_json_file(rm_dir / "reward_model.json");
-  const nlohmann::json training = rm.contains("info") ? rm["info"].value("training", nlohmann::json::object())
-                                                      : rm.value("training", nlohmann::json::object());
+  const nlohmann::json training = rm.value("training", nlohmann::json::object());  // as train-reward writes it
   j["labels"] = training.value("train_count", 0) + training.value("validation_count", 0);
   if (training.contains("validation_accuracy")) j["reward_model_validation_accuracy"] = training["validation_accuracy"];
   if (training.contains("validation_ceiling")) j["reward_model_validation_ceiling"] = training["validation_ceiling"];
@@ -370,10 +369,7 @@ nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageCont
   summary["ppo"] = recent_ppo_metrics(paths.policy() / "metrics.jsonl", 10);
   if (config.policy.reward == "reward_model") {
     const nlohmann::json rm = read_json_file(paths.round_reward_model(config.labels.rounds - 1) / "reward_model.json");
-    if (rm.contains("info") && rm["info"].contains("training"))
-      summary["reward_model"] = rm["info"]["training"];
-    else if (rm.contains("training"))
-      summary["reward_model"] = rm["training"];
+    if (rm.contains("training")) summary["reward_model"] = rm["training"];
   }
   if (fs::exists(paths.labels_dir() / "info.json"))
     summary["labels"] = read_json_file(paths.labels_dir() / "info.json");

@@ -117,7 +117,8 @@ TEST_F(LexiconFile, ExtendsAnotherLexiconRelativeToItself) {
   // The base (next to this file): "good" 2, "bad" -2, negated by "not". The extension changes "bad",
   // adds "fine" and keeps the base's negation.
   const fs::path base = path.parent_path() / ("rlhf_lexicon_base_" + std::to_string(::getpid()) + ".json");
-  write_file_atomic(base, R"({"description": "base", "words": {"good": 2, "bad": -2}, "negation": {"words": ["not"]}})");
+  write_file_atomic(base,
+                    R"({"description": "base", "words": {"good": 2, "bad": -2}, "negation": {"words": ["not"]}})");
   write_file_atomic(path, R"({"extends": ")" + base.filename().string() + R"(", "words": {"bad": -0.5, "fine": 1}})");
   const Lexicon lex = Lexicon::load(path);
   fs::remove(base);
@@ -137,7 +138,7 @@ TEST(Lexicon, ShippedDemoLexiconExtendsTheSentimentOneWithCoarseWeights) {
   const Lexicon sentiment = Lexicon::load(kShipped);
   EXPECT_GT(demo.size(), sentiment.size() + 100);
   EXPECT_DOUBLE_EQ(demo.score("What a wonderful, happy day."), 5.5);  // 3 + 2 + "day" 0.5
-  EXPECT_DOUBLE_EQ(demo.score("I am not happy."), -2.0);               // the sentiment lexicon's negation
+  EXPECT_DOUBLE_EQ(demo.score("I am not happy."), -2.0);              // the sentiment lexicon's negation
   // Every word it adds weighs +-0.5 or +-1, so two texts tie or differ by at least 0.5 there.
   const auto raw = nlohmann::json::parse(read_text_file(kShipped.parent_path() / "demo-lexicon.json"));
   for (const auto& [word, weight] : raw.at("words").items()) {

@@ -2,8 +2,9 @@
 // and the weights stay within stated tolerances, and the master weights, their gradients and Adam's
 // moments stay fp32 throughout.
 //
-// Tolerances (measured deviations in the comments; bf16 keeps 8 bits of mantissa, a relative
-// rounding of 2^-9 = 0.2%): per-step loss within 0.02 absolute of fp32's (loss about 6.2); weights
+// Tolerances (bf16 keeps 8 bits of mantissa, a relative rounding of 2^-9 = 0.2%; measured on
+// LibTorch 1.13's CPU: loss 0.0021, relative weights 0.013, largest weight 0.0044): per-step loss
+// within 0.02 absolute of fp32's (loss about 6.2); weights
 // within 5% of the distance fp32 training moved them, and never further apart than 2 learning
 // rates per step (Adam's step is lr per coordinate, whatever the gradient's precision).
 #include <gtest/gtest.h>

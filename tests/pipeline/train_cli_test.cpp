@@ -108,19 +108,21 @@ TEST_F(TrainCli, KilledDuringPpoFinishesWithoutRedoingTheRewardModel) {
   EXPECT_TRUE(fs::exists(dir / "run" / "summary.md"));
   EXPECT_TRUE(fs::exists(dir / "run" / "train.log"));
   EXPECT_TRUE(fs::exists(dir / "run" / "policy" / "checkpoint" / "policy" / "model.safetensors"));
-  // Every reward-model accuracy beside chance and the ceiling of the mock labels, per split.
+  // Every reward-model accuracy beside chance and the ceiling of the mock labels, per split (token 54 is
+  // rare in the tiny model's samples: most questions tie at 0, so a ceiling may be as low as chance).
   const auto& rm = summary["reward_model"];
   EXPECT_DOUBLE_EQ(rm["chance"].get<double>(), 1.0 / 4);
   for (const char* split : {"train", "validation"}) {
     const double ceiling = rm[std::string(split) + "_ceiling"].get<double>();
-    EXPECT_GT(ceiling, 0.25) << split;
+    EXPECT_GE(ceiling, 0.25) << split;
     EXPECT_LE(ceiling, 1.0) << split;
-    EXPECT_TRUE(rm[std::string(split) + "_gain_share"].is_number()) << split;
+    EXPECT_TRUE(rm.contains(std::string(split) + "_gain_share")) << split;
   }
   EXPECT_TRUE(summary["labels"]["ceiling"].is_number());
   EXPECT_THAT(slurp(dir / "run" / "train.log"), HasSubstr("reward model: validation accuracy"));
   EXPECT_THAT(slurp(dir / "run" / "summary.md"), HasSubstr("(chance 0.250, ceiling "));
-  EXPECT_THAT(second.out, HasSubstr("of the achievable gain) on 19 held-out comparisons"));
+  EXPECT_THAT(second.out, HasSubstr("reward model: validation accuracy"));
+  EXPECT_THAT(second.out, HasSubstr(") on 19 held-out comparisons; train accuracy"));
 
   // A third run finds everything done and only reports.
   const Result third = run(train_command());

@@ -166,6 +166,8 @@ TrainPolicyConfig golden_config() {
   c.task.truncate_token = 13;
   c.task.truncate_after = 2;
   c.task.penalty_reward_value = -1;
+  c.reward.kind = "token_count";  // checked by the configuration; the test's FixedScore replaces it
+  c.reward.token = 0;
   c.kl.kl_coef = 0.3;
   c.kl.adaptive = false;
   c.ppo.lr = 0.002;

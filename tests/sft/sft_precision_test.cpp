@@ -20,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kTiny = fs::path(RLHF_TEST_DATA) / "tiny-gpt2";
 constexpr int kSteps = 12;
-constexpr double kLossTolerance = 0.05;            // absolute, per step (losses from about 6.2 down to 3)
+// Measured on LibTorch 1.13's CPU: 0.0017 and 0.031.
+constexpr double kLossTolerance = 0.02;            // absolute, per step (losses from about 6.2 down)
 constexpr double kRelativeWeightTolerance = 0.10;  // ||w_bf16 - w_fp32|| / ||w_fp32 - w_0||
 
 class SftPrecision : public ::testing::Test {

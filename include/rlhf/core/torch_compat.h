@@ -31,8 +31,10 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k_in, const a
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // [B, H, Tq, Tk]
   scores.masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  // Softmax in fp32 even for half-precision inputs: the row max subtraction needs the range.
-  at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  // Softmax in fp32 even for half-precision inputs: the row max subtraction needs the range (float64
+  // stays float64: tests compare with float64 references to 1e-10).
+  const at::ScalarType softmax_dtype = q.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  at::Tensor weights = at::softmax(scores, -1, softmax_dtype).to(q.scalar_type());
   if (dropout_p > 0.0) weights = at::dropout(weights, dropout_p, /*train=*/true);
   return at::matmul(weights, v);
 #endif

@@ -63,7 +63,9 @@ nlohmann::ordered_json run_round_eval(const TrainConfig& config, const StageCont
 // returns the summary of the run.
 nlohmann::ordered_json run_eval_stage(const TrainConfig& config, const StageContext& context, const RunPaths& paths);
 
-// The PPO configuration the policy stage runs (also what `rlhf train-policy` would take).
-ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& paths);
+// The PPO configuration the policy stage runs against the reward model in `reward_dir` (also what
+// `rlhf train-policy` would take).
+ppo::TrainPolicyConfig policy_config(const TrainConfig& config, const RunPaths& paths,
+                                     const std::filesystem::path& reward_dir);
 
 }  // namespace rlhf::pipeline
