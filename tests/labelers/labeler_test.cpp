@@ -60,7 +60,9 @@ TEST(ChooseBest, DeterministicAndCoupledAcrossNoiseLevels) {
   for (std::size_t i = 0; i < low.size(); ++i) {
     // Each row is either its argmax or its one random answer, and random at 0.3 implies random at 0.6.
     EXPECT_TRUE(low[i] == clean[i] || low[i] == all[i]);
-    if (low[i] != clean[i]) EXPECT_EQ(high[i], all[i]) << i;
+    if (low[i] != clean[i]) {
+      EXPECT_EQ(high[i], all[i]) << i;
+    }
   }
 }
 
