@@ -69,6 +69,8 @@ void log_to_run_dir(const RunPaths& paths) {
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(paths.log().string());
   file->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
   logger->sinks().push_back(file);
+  // Every line reaches the file at once: a run killed at any moment keeps its log up to that moment.
+  logger->flush_on(spdlog::level::trace);
 }
 
 // The labeler's files exist (its kind's fields are checked with the configuration).
